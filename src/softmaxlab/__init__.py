@@ -1,0 +1,46 @@
+"""softmaxlab: the helper package of *The Derivatives of Softmax*.
+
+Every chapter of the book imports it. Modules, each with one purpose:
+
+- :mod:`softmaxlab.numerics`: softmax, log-softmax and log-sum-exp (accurate,
+  plain-shifted and naive formulas);
+- :mod:`softmaxlab.derivatives`: the Jacobian and its O(L) products;
+- :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
+- :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
+  and its deterministic printing.
+"""
+
+from .checking import check, decade_bound, finite_difference_jacobian
+from .derivatives import (
+    MAX_JACOBIAN_BYTES,
+    JacobianTooLargeError,
+    softmax_jacobian,
+    softmax_jvp,
+    softmax_vjp,
+)
+from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
+from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
+from .settings import book_settings
+
+__all__ = [
+    "BOOK_STYLE",
+    "MAX_JACOBIAN_BYTES",
+    "PALETTE",
+    "JacobianTooLargeError",
+    "book_settings",
+    "check",
+    "decade_bound",
+    "finite_difference_jacobian",
+    "log_softmax",
+    "logsumexp",
+    "new_figure",
+    "softmax",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_naive",
+    "softmax_shifted",
+    "softmax_vjp",
+    "use_book_style",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,173 @@
+r"""The softmax Jacobian, and products with it that never form it.
+
+Layout, used throughout the book: :math:`J_{ji} = \partial a_j / \partial z_i`,
+row = output, column = input, so that
+
+.. math::
+
+    J = \operatorname{diag}(a) - a a^\top, \qquad
+    J v = a \odot (v - \langle a, v\rangle \mathbf{1}).
+
+:math:`J` is symmetric, so the vector-Jacobian product :math:`u^\top J` is the
+same formula with :math:`u` in place of :math:`v`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_float_array, logits, normalize_axis, same_shape
+from .numerics import softmax
+
+__all__ = ["softmax_jacobian", "softmax_jvp", "softmax_vjp", "JacobianTooLargeError", "MAX_JACOBIAN_BYTES"]
+
+#: Default cap on the memory of a dense Jacobian: 1 GiB.
+MAX_JACOBIAN_BYTES = 2**30
+
+
+class JacobianTooLargeError(ValueError):
+    """The dense Jacobian would need more memory than the cap allows."""
+
+
+def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarray:
+    r"""Dense softmax Jacobian :math:`J = \operatorname{diag}(a) - a a^\top`.
+
+    :math:`J_{ji} = \partial a_j / \partial z_i = a_j(\delta_{ij} - a_i)`:
+    row ``j`` is output :math:`a_j`, column ``i`` is input :math:`z_i`.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., L)
+        Logits; softmax is taken along the last axis.
+    max_bytes : int, default 2**30
+        Refuse to allocate a result larger than this many bytes.
+
+    Returns
+    -------
+    numpy.ndarray, shape (..., L, L)
+        Same dtype rule as :func:`softmaxlab.softmax`.
+
+    Raises
+    ------
+    JacobianTooLargeError
+        (a ``ValueError``) if the result would exceed ``max_bytes``: it needs
+        :math:`L^2` numbers per vector, while :func:`softmax_jvp` and
+        :func:`softmax_vjp` need only :math:`L`.
+    TypeError, ValueError
+        For bad logits, as for :func:`softmaxlab.softmax`.
+
+    Examples
+    --------
+    >>> from softmaxlab import softmax_jacobian
+    >>> softmax_jacobian([0.0, 0.0])
+    array([[ 0.25, -0.25],
+           [-0.25,  0.25]])
+    """
+    arr, _ = logits(z, -1)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes <= 0:
+        raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
+    L = arr.shape[-1]
+    n_bytes = int(np.prod(arr.shape[:-1], dtype=np.int64)) * L * L * arr.dtype.itemsize
+    if n_bytes > max_bytes:
+        raise JacobianTooLargeError(
+            f"the dense Jacobian for z of shape {arr.shape} would take {n_bytes / 2**30:.1f} GiB "
+            f"(L = {L}: L*L = {L * L:,} numbers per vector), more than max_bytes = "
+            f"{max_bytes / 2**30:.1f} GiB. Use softmax_jvp(z, v) or softmax_vjp(z, u), "
+            "which compute J v and u^T J in O(L) memory without forming J"
+        )
+    a = softmax(arr)
+    eye = np.eye(L, dtype=a.dtype)
+    return a[..., :, None] * eye - a[..., :, None] * a[..., None, :]
+
+
+def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
+    arr, ax = logits(z, axis)
+    vec = as_float_array(w, wname)
+    normalize_axis(axis, vec.ndim)
+    same_shape(arr, vec, "z", wname)
+    dtype = np.result_type(arr.dtype, vec.dtype)
+    a = softmax(arr.astype(dtype, copy=False), axis=ax)
+    w = vec.astype(dtype, copy=False)
+    return a * (w - np.sum(a * w, axis=ax, keepdims=True))
+
+
+def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
+    r"""Jacobian-vector product :math:`J v = a \odot (v - \langle a, v\rangle\mathbf{1})`.
+
+    The directional derivative of softmax at ``z`` along ``v``, in
+    :math:`O(L)` time and memory: :math:`J` is never formed.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., L, ...)
+        Logits.
+    v : array_like, same shape as ``z``
+        Tangent vector(s). Not broadcast: shapes must match exactly.
+    axis : int, default -1
+        The softmax axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``z``; dtype is the common floating type of ``z`` and ``v``.
+
+    Raises
+    ------
+    ValueError
+        If ``v``'s shape differs from ``z``'s, or for bad logits or axis.
+    TypeError
+        If either input is not real-valued.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlab import softmax_jvp, softmax_jacobian
+    >>> z, v = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 0.0])
+    >>> np.allclose(softmax_jvp(z, v), softmax_jacobian(z) @ v)
+    True
+    >>> bool(np.all(np.abs(softmax_jvp(z, np.ones(3))) < 1e-15))  # J 1 = 0, to rounding
+    True
+    """
+    return _product(z, v, "v", axis)
+
+
+def softmax_vjp(z: Any, u: Any, axis: Any = -1) -> np.ndarray:
+    r"""Vector-Jacobian product :math:`u^\top J = a \odot (u - \langle a, u\rangle\mathbf{1})`.
+
+    The pull-back of an output cotangent ``u`` (for example
+    :math:`\partial \ell / \partial a`) to the logits, as in backpropagation.
+    :math:`J` is symmetric, so this is the same formula as :func:`softmax_jvp`;
+    both names exist so that code says which product it means.
+
+    Parameters
+    ----------
+    z : array_like, shape (..., L, ...)
+        Logits.
+    u : array_like, same shape as ``z``
+        Cotangent vector(s). Not broadcast: shapes must match exactly.
+    axis : int, default -1
+        The softmax axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``z``; dtype is the common floating type of ``z`` and ``u``.
+
+    Raises
+    ------
+    ValueError
+        If ``u``'s shape differs from ``z``'s, or for bad logits or axis.
+    TypeError
+        If either input is not real-valued.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlab import softmax_vjp, softmax_jacobian
+    >>> z, u = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, -1.0])
+    >>> np.allclose(softmax_vjp(z, u), u @ softmax_jacobian(z))
+    True
+    """
+    return _product(z, u, "u", axis)
