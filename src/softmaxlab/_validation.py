@@ -61,8 +61,8 @@ def as_float_array(x: Any, name: str = "z") -> np.ndarray:
         )
     if arr.ndim == 0:
         raise ValueError(
-            f"{name} is a scalar; softmax needs a vector of logits "
-            "(an array with at least one dimension), e.g. [z]"
+            f"{name} is a scalar; expected an array with at least one dimension "
+            "(for example a vector of length L)"
         )
     return arr
 

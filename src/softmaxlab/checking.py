@@ -81,19 +81,22 @@ def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, ato
         raise ValueError(f"check({label!r}): tolerances must be non-negative, got rtol={rtol}, atol={atol}")
     both_nan = np.isnan(c) & np.isnan(r)
     same_inf = np.isinf(c) & (c == r)
+    special = both_nan | same_inf
     with np.errstate(invalid="ignore"):
-        diff = np.where(both_nan | same_inf, 0.0, np.abs(c - r))
-        ok = diff <= atol + rtol * np.abs(np.where(same_inf, 0.0, r))
-    ok = ok & ~(np.isnan(diff))
+        diff = np.where(special, 0.0, np.abs(c - r))
+    # A NaN or infinite difference is never close, whatever the tolerance.
+    ok = np.isfinite(diff) & (diff <= atol + rtol * np.abs(np.where(special, 0.0, r)))
     exact = bool(np.array_equal(c, r, equal_nan=True))
     max_diff = float(np.max(diff)) if diff.size else 0.0
     close = bool(np.all(ok))
-    print(f"{label:<40} exact: {str(exact):<6} close: {str(close):<6} max abs diff {decade_bound(max_diff) if not math.isnan(max_diff) else '= nan'}")
+    shown = "= nan" if math.isnan(max_diff) else decade_bound(max_diff)
+    print(f"{label:<40} exact: {str(exact):<6} close: {str(close):<6} max abs diff {shown}")
     if not close:
-        worst = np.unravel_index(np.argmax(np.where(np.isnan(diff), np.inf, diff)), diff.shape) if diff.ndim else ()
+        flat = int(np.argmax(np.where(ok, -1.0, np.where(np.isnan(diff), np.inf, diff))))
+        worst = tuple(int(i) for i in np.unravel_index(flat, diff.shape))
         raise AssertionError(
             f"{label}: not within rtol={rtol:g}, atol={atol:g}; worst entry at index {worst}: "
-            f"computed {c[worst]!r}, reference {r[worst]!r}"
+            f"computed {float(c[worst])!r}, reference {float(r[worst])!r}"
         )
     return max_diff
 

@@ -1,0 +1,142 @@
+"""Tests for softmaxlab.derivatives: the dense Jacobian and its O(L) products."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import logit_vectors
+
+import softmaxlab as sl
+
+
+def test_two_class_values():
+    # L = 2, equal logits: a = (1/2, 1/2), J = [[1/4, -1/4], [-1/4, 1/4]].
+    np.testing.assert_array_equal(sl.softmax_jacobian([3.0, 3.0]), [[0.25, -0.25], [-0.25, 0.25]])
+
+
+def test_single_class_jacobian_is_zero():
+    np.testing.assert_array_equal(sl.softmax_jacobian([4.2]), [[0.0]])
+
+
+def test_layout_row_is_output_column_is_input():
+    z = np.array([0.3, -1.2, 2.0])
+    a = sl.softmax(z)
+    J = sl.softmax_jacobian(z)
+    # J[j, i] = da_j/dz_i = a_j (delta_ij - a_i); check one off-diagonal entry by hand.
+    assert J[0, 2] == pytest.approx(-a[0] * a[2], rel=1e-15)
+    assert J[1, 1] == pytest.approx(a[1] * (1 - a[1]), rel=1e-15)
+
+
+@given(logit_vectors(max_size=10, bound=30.0))
+def test_jacobian_matches_jax_forward_and_reverse(z):
+    J = sl.softmax_jacobian(z)
+    np.testing.assert_allclose(J, jax.jacfwd(jax.nn.softmax)(jnp.asarray(z)), atol=1e-15, rtol=1e-12)
+    np.testing.assert_allclose(J, jax.jacrev(jax.nn.softmax)(jnp.asarray(z)), atol=1e-15, rtol=1e-12)
+
+
+@given(logit_vectors(max_size=8, bound=10.0))
+def test_jacobian_matches_finite_differences(z):
+    # Central differences with h ~ 6e-6: truncation and rounding errors are
+    # both below 1e-9 for these entries, which are at most 1/4.
+    np.testing.assert_allclose(sl.finite_difference_jacobian(sl.softmax, z), sl.softmax_jacobian(z), atol=1e-9)
+
+
+@given(logit_vectors(max_size=12, bound=40.0))
+def test_jacobian_structure(z):
+    J = sl.softmax_jacobian(z)
+    a = sl.softmax(z)
+    np.testing.assert_array_equal(J, J.T)  # symmetric, bit for bit
+    np.testing.assert_allclose(J @ np.ones(z.size), 0.0, atol=1e-15)  # J 1 = 0
+    np.testing.assert_allclose(np.trace(J), 1.0 - a @ a, atol=1e-15)
+    eig = np.linalg.eigvalsh(J)
+    assert eig.min() >= -1e-15 and eig.max() <= 0.5 + 1e-15  # PSD, lambda_max <= 1/2
+
+
+@given(
+    st.integers(1, 4).flatmap(
+        lambda n: st.tuples(
+            hnp.arrays(np.float64, (2, n + 1), elements=st.floats(-20, 20)),
+            hnp.arrays(np.float64, (2, n + 1), elements=st.floats(-5, 5)),
+        )
+    )
+)
+def test_products_match_dense_jacobian(zv):
+    z, v = zv
+    J = sl.softmax_jacobian(z)
+    np.testing.assert_allclose(sl.softmax_jvp(z, v), np.einsum("bji,bi->bj", J, v), atol=1e-14)
+    np.testing.assert_allclose(sl.softmax_vjp(z, v), np.einsum("bj,bji->bi", v, J), atol=1e-14)
+
+
+@given(logit_vectors(min_size=2, max_size=10, bound=20.0), st.integers(0, 2**32 - 1))
+def test_products_match_jax(z, seed):
+    v = np.random.default_rng(seed).normal(size=z.shape)
+    _, jvp = jax.jvp(jax.nn.softmax, (jnp.asarray(z),), (jnp.asarray(v),))
+    _, pullback = jax.vjp(jax.nn.softmax, jnp.asarray(z))
+    np.testing.assert_allclose(sl.softmax_jvp(z, v), jvp, atol=1e-14)
+    np.testing.assert_allclose(sl.softmax_vjp(z, v), pullback(jnp.asarray(v))[0], atol=1e-14)
+
+
+def test_products_along_other_axis():
+    rng = np.random.default_rng(3)
+    z, v = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    np.testing.assert_allclose(sl.softmax_jvp(z, v, axis=0), sl.softmax_jvp(z.T, v.T).T, rtol=1e-14)
+
+
+def test_batched_jacobian_shape():
+    z = np.random.default_rng(2).normal(size=(2, 3, 5))
+    J = sl.softmax_jacobian(z)
+    assert J.shape == (2, 3, 5, 5)
+    np.testing.assert_allclose(J[1, 2], sl.softmax_jacobian(z[1, 2]), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dtypes(dtype):
+    z = np.array([0.1, 0.2, 0.3], dtype=dtype)
+    assert sl.softmax_jacobian(z).dtype == dtype
+    assert sl.softmax_jvp(z, np.ones(3, dtype=dtype)).dtype == dtype
+    assert sl.softmax_vjp(z, np.ones(3, dtype=np.float64)).dtype == np.float64
+
+
+# -------------------------------------------------------------- bad input ----
+
+
+def test_jacobian_refuses_when_too_large():
+    z = np.zeros(20_000)  # 20_000^2 * 8 bytes = 3.0 GiB > 1 GiB
+    with pytest.raises(sl.JacobianTooLargeError, match=r"would take 3\.0 GiB .* Use softmax_jvp\(z, v\) or softmax_vjp\(z, u\)"):
+        sl.softmax_jacobian(z)
+    assert issubclass(sl.JacobianTooLargeError, ValueError)
+    with pytest.raises(ValueError, match=r"more than max_bytes = 0\.0 GiB"):
+        sl.softmax_jacobian(np.zeros(4), max_bytes=10)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "1GiB"])
+def test_jacobian_bad_cap(bad):
+    with pytest.raises(TypeError, match=r"max_bytes must be a positive int"):
+        sl.softmax_jacobian([0.0, 1.0], max_bytes=bad)
+
+
+@pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
+def test_products_refuse_to_broadcast(product):
+    name = "v" if product is sl.softmax_jvp else "u"
+    with pytest.raises(ValueError, match=rf"{name} has shape \(1, 3\) but z has shape \(2, 3\); they must match exactly"):
+        product(np.zeros((2, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=rf"{name} is a scalar; expected an array with at least one dimension"):
+        product(np.zeros(3), 1.0)
+
+
+@pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
+def test_products_reject_bad_vectors(product):
+    name = "v" if product is sl.softmax_jvp else "u"
+    with pytest.raises(TypeError, match=rf"{name} has complex dtype"):
+        product(np.zeros(2), np.array([1j, 0j]))
+    with pytest.raises(TypeError, match=rf"{name} must be an array of real numbers, got a str"):
+        product(np.zeros(2), "ab")
+    with pytest.raises(ValueError, match=r"z has shape \(0,\): axis 0 is empty"):
+        product(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match=r"axis=1 is out of range"):
+        product(np.zeros(2), np.zeros(2), axis=1)

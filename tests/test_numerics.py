@@ -1,0 +1,212 @@
+"""Unit and property tests for softmaxlab.numerics: the values of softmax and friends."""
+
+from __future__ import annotations
+
+import jax
+import mpmath
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import integer_logits, logit_vectors
+
+import softmaxlab as sl
+
+ALL_SOFTMAXES = [sl.softmax, sl.softmax_shifted, sl.softmax_naive]
+ALL_FUNCTIONS = [sl.softmax, sl.log_softmax, sl.logsumexp, sl.softmax_shifted, sl.softmax_naive]
+
+
+# ---------------------------------------------------------------- values ----
+
+
+def test_known_values():
+    a = sl.softmax([0.0, np.log(3.0)])
+    np.testing.assert_allclose(a, [0.25, 0.75], rtol=1e-15)
+    np.testing.assert_array_equal(sl.softmax([5.0]), [1.0])
+    np.testing.assert_array_equal(sl.softmax([7.0, 7.0, 7.0, 7.0]), [0.25] * 4)
+
+
+@pytest.mark.parametrize("big", [1e3, 1e300, np.finfo(np.float64).max])
+def test_no_overflow_for_huge_logits(big):
+    np.testing.assert_array_equal(sl.softmax([big, big]), [0.5, 0.5])
+    np.testing.assert_array_equal(sl.softmax([big, -big]), [1.0, 0.0])
+    assert np.isnan(sl.softmax_naive([1e3, 1e3])).all()
+
+
+def test_naive_underflow_gives_nan_shifted_does_not():
+    z = np.array([-1000.0, -1000.0])
+    assert np.isnan(sl.softmax_naive(z)).all()
+    np.testing.assert_array_equal(sl.softmax_shifted(z), [0.5, 0.5])
+
+
+def test_minus_inf_gets_probability_zero():
+    a = sl.softmax([0.0, -np.inf, 0.0])
+    np.testing.assert_array_equal(a, [0.5, 0.0, 0.5])
+    ls = sl.log_softmax([0.0, -np.inf])
+    assert ls[0] == 0.0 and ls[1] == -np.inf
+
+
+@pytest.mark.parametrize("row", [[-np.inf, -np.inf], [0.0, np.inf], [0.0, np.nan]])
+def test_undefined_rows_give_nan(row):
+    assert np.isnan(sl.softmax(row)).all()
+    assert np.isnan(sl.log_softmax(row)).all()
+
+
+def test_logsumexp_special_values():
+    assert sl.logsumexp([-np.inf, -np.inf]) == -np.inf
+    assert sl.logsumexp([0.0, np.inf]) == np.inf
+    assert np.isnan(sl.logsumexp([0.0, np.nan]))
+    assert sl.logsumexp([0.0, -np.inf]) == 0.0
+
+
+def test_nan_only_affects_its_own_row():
+    out = sl.softmax(np.array([[0.0, np.nan], [0.0, 0.0]]))
+    assert np.isnan(out[0]).all()
+    np.testing.assert_array_equal(out[1], [0.5, 0.5])
+
+
+def test_log_softmax_keeps_tiny_values():
+    # log(softmax) underflows to -inf; log_softmax is exact here.
+    assert sl.log_softmax([0.0, -800.0])[1] == -800.0
+    with np.errstate(divide="ignore"):
+        assert np.log(sl.softmax([0.0, -800.0]))[1] == -np.inf
+    # The winner's log-probability is a tiny negative number, not 0.
+    w = sl.log_softmax([0.0, -40.0])[0]
+    np.testing.assert_allclose(w, -np.exp(-40.0), rtol=1e-15)
+
+
+# ----------------------------------------------------------------- dtypes ----
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("f", ALL_FUNCTIONS)
+def test_dtype_preserved(f, dtype):
+    z = np.array([[0.5, -1.0, 2.0]], dtype=dtype)
+    assert f(z).dtype == dtype
+
+
+@pytest.mark.parametrize("f", ALL_FUNCTIONS)
+def test_integers_become_float64(f):
+    assert f([1, 2, 3]).dtype == np.float64
+    assert f(np.array([1, 2], dtype=np.uint8)).dtype == np.float64
+
+
+def test_jax_arrays_accepted():
+    z = jnp.array([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(sl.softmax(z), jax.nn.softmax(z), rtol=1e-14)
+
+
+# ------------------------------------------------------------- axes/batch ----
+
+
+@pytest.mark.parametrize("f", ALL_FUNCTIONS)
+def test_axis_matches_moved_axis(f):
+    z = np.random.default_rng(0).normal(size=(3, 4, 5))
+    for axis in range(-3, 3):
+        expected = np.moveaxis(f(np.moveaxis(z, axis, -1)), -1, axis) if f is not sl.logsumexp else f(np.moveaxis(z, axis, -1))
+        np.testing.assert_allclose(f(z, axis=axis), expected, rtol=1e-14)
+
+
+def test_batch_rows_independent():
+    z = np.random.default_rng(1).normal(size=(6, 7))
+    rows = np.stack([sl.softmax(r) for r in z])
+    np.testing.assert_array_equal(sl.softmax(z), rows)
+
+
+# ------------------------------------------------------------- properties ----
+
+
+@given(logit_vectors())
+def test_simplex(z):
+    a = sl.softmax(z)
+    assert np.all((a >= 0) & (a <= 1))
+    assert abs(a.sum() - 1.0) <= 4 * z.size * np.finfo(float).eps
+
+
+@given(logit_vectors(bound=1e300))
+def test_simplex_for_huge_spreads(z):
+    a = sl.softmax(z)
+    assert np.all(np.isfinite(a)) and np.all((a >= 0) & (a <= 1))
+    assert abs(a.sum() - 1.0) <= 4 * z.size * np.finfo(float).eps
+
+
+@given(integer_logits(), st.integers(-1000, 1000))
+def test_shift_invariance(z, c):
+    # Integer logits and an integer shift: z + c is exact, so only the
+    # algorithm's own rounding can differ.
+    for f in (sl.softmax, sl.log_softmax):
+        np.testing.assert_allclose(f(z + c), f(z), rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(sl.logsumexp(z + c), sl.logsumexp(z) + c, rtol=1e-14)
+
+
+@given(logit_vectors())
+def test_order_preserved(z):
+    a = sl.softmax(z)
+    i, k = np.meshgrid(np.arange(z.size), np.arange(z.size), indexing="ij")
+    assert np.all(a[i][z[i] > z[k]] >= a[k][z[i] > z[k]])
+    assert np.all(a[i][z[i] == z[k]] == a[k][z[i] == z[k]])
+
+
+@given(logit_vectors())
+def test_log_softmax_and_logsumexp_agree_with_definitions(z):
+    np.testing.assert_allclose(sl.log_softmax(z), np.log(sl.softmax(z)), rtol=1e-13, atol=1e-13)
+    # log(sum(exp(z))) in float64 is itself inaccurate near LSE = 0, so the
+    # reference is computed with 50 significant digits.
+    with mpmath.workdps(50):
+        exact = float(mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(x))) for x in z)))
+    np.testing.assert_allclose(sl.logsumexp(z), exact, rtol=4 * np.finfo(float).eps, atol=1e-300)
+    np.testing.assert_allclose(sl.log_softmax(z), z - sl.logsumexp(z), rtol=1e-12, atol=1e-12)
+
+
+@given(logit_vectors(max_size=8, bound=20.0))
+def test_all_formulas_agree_on_moderate_logits(z):
+    ref = sl.softmax(z)
+    for f in ALL_SOFTMAXES:
+        np.testing.assert_allclose(f(z), ref, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(jax.nn.softmax(z), ref, rtol=1e-12, atol=1e-300)
+
+
+@given(logit_vectors(dtype=np.float32, bound=30.0))
+def test_float32_matches_float64_rounded(z):
+    exact = sl.softmax(z.astype(np.float64))
+    got = sl.softmax(z)
+    np.testing.assert_allclose(got, exact, rtol=2 * np.finfo(np.float32).eps, atol=1e-45)
+
+
+# -------------------------------------------------------------- bad input ----
+
+
+@pytest.mark.parametrize("f", ALL_FUNCTIONS)
+@pytest.mark.parametrize(
+    ("bad", "exc", "message"),
+    [
+        ([], ValueError, r"axis -?\d* ?is empty|axis 0 is empty"),
+        (np.zeros((3, 0)), ValueError, r"axis 1 is empty"),
+        (3.0, ValueError, r"is a scalar"),
+        ("1, 2, 3", TypeError, r"got a str"),
+        (b"123", TypeError, r"got a bytes"),
+        ([1.0 + 2.0j, 3.0], TypeError, r"complex dtype"),
+        (np.array([1.0, None], dtype=object), TypeError, r"dtype object"),
+        ([True, False], TypeError, r"boolean dtype"),
+        ([[1.0, 2.0], [3.0]], ValueError, r"rectangular array"),
+        (np.array(["a", "b"]), TypeError, r"dtype <U1"),
+        (np.array([1.0], dtype=np.longdouble), TypeError, r"supported floating dtypes"),
+    ],
+)
+def test_bad_logits(f, bad, exc, message):
+    with pytest.raises(exc, match=message):
+        f(bad)
+
+
+@pytest.mark.parametrize("f", ALL_FUNCTIONS)
+def test_bad_axis(f):
+    z = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"axis=2 is out of range .* expected an integer in \[-2, 1\]"):
+        f(z, axis=2)
+    with pytest.raises(ValueError, match=r"axis=-3 is out of range"):
+        f(z, axis=-3)
+    with pytest.raises(TypeError, match=r"axis must be an int, got float 1.0"):
+        f(z, axis=1.0)
+    with pytest.raises(TypeError, match=r"axis must be an int, got bool"):
+        f(z, axis=True)
