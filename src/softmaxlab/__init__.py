@@ -5,6 +5,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.numerics`: softmax, log-softmax and log-sum-exp (accurate,
   plain-shifted and naive formulas);
 - :mod:`softmaxlab.derivatives`: the Jacobian and its O(L) products;
+- :mod:`softmaxlab.floats`: floating-point formats and where the exponential
+  overflows or underflows in them;
+- :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
@@ -18,11 +21,21 @@ from .derivatives import (
     softmax_jvp,
     softmax_vjp,
 )
+from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
+from .precision import exact_log_softmax, exact_logsumexp, exact_softmax, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    "FLOAT_FORMATS",
+    "ExpThresholds",
+    "exact_log_softmax",
+    "exact_logsumexp",
+    "exact_softmax",
+    "exp_threshold_table",
+    "exp_thresholds",
+    "float_format",
     "BOOK_STYLE",
     "MAX_JACOBIAN_BYTES",
     "PALETTE",
@@ -40,6 +53,8 @@ __all__ = [
     "softmax_naive",
     "softmax_shifted",
     "softmax_vjp",
+    "ulp",
+    "ulp_error",
     "use_book_style",
 ]
 
