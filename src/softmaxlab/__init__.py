@@ -8,6 +8,10 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.floats`: floating-point formats and where the exponential
   overflows or underflows in them;
 - :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
+- :mod:`softmaxlab.interactive`: move one logit and watch every output (a
+  slider for a running kernel, small multiples for the static book);
+- :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
+  merging chunk states, and the fused softmax-weighted sum;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
@@ -22,12 +26,35 @@ from .derivatives import (
     softmax_vjp,
 )
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
+from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
+from .online import (
+    OnlineState,
+    chunk_states,
+    chunked_softmax,
+    online_identity,
+    online_merge,
+    online_softmax,
+    online_state,
+    online_update,
+    online_weighted_sum,
+    reduce_states,
+)
 from .precision import exact_log_softmax, exact_logsumexp, exact_softmax, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    "OnlineState",
+    "chunk_states",
+    "chunked_softmax",
+    "online_identity",
+    "online_merge",
+    "online_softmax",
+    "online_state",
+    "online_update",
+    "online_weighted_sum",
+    "reduce_states",
     "FLOAT_FORMATS",
     "ExpThresholds",
     "exact_log_softmax",
@@ -42,12 +69,16 @@ __all__ = [
     "JacobianTooLargeError",
     "book_settings",
     "check",
+    "coordinate_explorer",
+    "coordinate_small_multiples",
     "decade_bound",
     "finite_difference_jacobian",
     "log_softmax",
     "logsumexp",
     "new_figure",
+    "plot_coordinate_view",
     "softmax",
+    "softmax_along_coordinate",
     "softmax_jacobian",
     "softmax_jvp",
     "softmax_naive",
