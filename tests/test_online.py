@@ -1,0 +1,285 @@
+"""Tests for softmaxlab.online: the online normaliser, merging, chunking, the fused sum."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from strategies import logit_vectors
+
+import softmaxlab as sl
+
+# Tolerances: the online and chunked forms differ from softmaxlab.softmax only in
+# how the normaliser d is rounded (rescalings and a different summation order), a
+# relative error of a few L * eps at most for the lengths tested here.
+RTOL = 1e-13
+EPS = np.finfo(np.float64).eps
+
+
+
+
+def random_tree(draw, indices):
+    """A random binary tree over the given leaves (any bracketing, any order)."""
+    if len(indices) == 1:
+        return indices[0]
+    cut = draw(st.integers(1, len(indices) - 1))
+    return (random_tree(draw, indices[:cut]), random_tree(draw, indices[cut:]))
+
+
+@st.composite
+def logits_with_minus_inf(draw, max_size=24):
+    z = draw(logit_vectors(1, max_size, bound=300.0))
+    mask = draw(hnp.arrays(np.bool_, z.shape))
+    z = np.where(mask, -np.inf, z)
+    if np.all(z == -np.inf):  # keep the slice defined
+        z[draw(st.integers(0, z.size - 1))] = draw(st.floats(-300, 300))
+    return z
+
+
+@st.composite
+def states(draw):
+    """The state of a short random stream (possibly empty, possibly with -inf)."""
+    n = draw(st.integers(0, 5))
+    if n == 0:
+        return sl.online_identity()
+    z = draw(hnp.arrays(np.float64, n, elements=st.floats(-50, 50) | st.just(-np.inf)))
+    return sl.online_state(z)
+
+
+def close_states(s, t, rtol=1e-14):
+    assert s.m == t.m
+    np.testing.assert_allclose(s.d, t.d, rtol=rtol, atol=0)
+
+
+# ---------------------------------------------------------------- the state ----
+
+
+@given(logit_vectors(1, 40, bound=300.0))
+def test_state_is_max_and_shifted_sum(z):
+    s = sl.online_state(z)
+    assert s.m == z.max()
+    np.testing.assert_allclose(s.d, np.sum(np.exp(z - z.max())), rtol=RTOL)
+    assert s.d >= 1.0
+
+
+@given(logit_vectors(1, 40, bound=300.0))
+def test_log_of_state_is_logsumexp(z):
+    s = sl.online_state(z)
+    np.testing.assert_allclose(s.m + np.log(s.d), sl.logsumexp(z), rtol=RTOL, atol=1e-12)
+
+
+def test_update_matches_recurrence_by_hand():
+    s = sl.online_identity()
+    for x in [1.0, 3.0, 2.0]:
+        s = sl.online_update(s, x)
+    assert float(s.m) == 3.0
+    np.testing.assert_allclose(s.d, np.exp(-2.0) + 1.0 + np.exp(-1.0), rtol=1e-15)
+
+
+def test_update_with_minus_inf_changes_nothing():
+    s = sl.online_state([0.5, 2.0])
+    t = sl.online_update(s, -np.inf)
+    assert t.m == s.m and t.d == s.d
+    e = sl.online_update(sl.online_identity(), -np.inf)
+    assert e.m == -np.inf and e.d == 0.0 and not np.isnan(e.d)
+
+
+def test_batched_state_along_an_axis():
+    z = np.random.default_rng(1).normal(size=(3, 5, 4))
+    s = sl.online_state(z, axis=1)
+    assert s.m.shape == (3, 4)
+    np.testing.assert_array_equal(s.m, z.max(axis=1))
+    np.testing.assert_allclose(s.d, np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1), rtol=RTOL)
+
+
+# ---------------------------------------------------------------- the merge ----
+
+
+@given(states(), states())
+def test_merge_is_commutative_bit_for_bit(s, t):
+    a, b = sl.online_merge(s, t), sl.online_merge(t, s)
+    assert a.m == b.m and a.d == b.d
+
+
+@given(states(), states(), states())
+def test_merge_is_associative_to_rounding(r, s, t):
+    left = sl.online_merge(sl.online_merge(r, s), t)
+    right = sl.online_merge(r, sl.online_merge(s, t))
+    close_states(left, right, rtol=4 * EPS)
+
+
+@given(states())
+def test_identity_is_exact_on_both_sides(s):
+    e = sl.online_identity()
+    for out in (sl.online_merge(e, s), sl.online_merge(s, e)):
+        assert out.m == s.m and out.d == s.d
+        assert not np.isnan(out.d)
+
+
+def test_identity_with_identity_is_identity_not_nan():
+    e = sl.online_merge(sl.online_identity(), sl.online_identity())
+    assert e.m == -np.inf and e.d == 0.0
+
+
+@given(logit_vectors(2, 30, bound=300.0), st.data())
+def test_merge_of_split_is_state_of_whole(z, data):
+    cut = data.draw(st.integers(1, z.size - 1))
+    close_states(sl.online_merge(sl.online_state(z[:cut]), sl.online_state(z[cut:])), sl.online_state(z), rtol=RTOL)
+
+
+# ---------------------------------------------------------------- softmax ----
+
+
+@given(logits_with_minus_inf())
+def test_online_softmax_equals_softmax(z):
+    np.testing.assert_allclose(sl.online_softmax(z), sl.softmax(z), rtol=RTOL, atol=0)
+
+
+@given(logits_with_minus_inf(40), st.integers(1, 45), st.data())
+def test_chunked_softmax_equals_softmax_for_every_order(z, size, data):
+    n = -(-z.size // size)
+    perm = data.draw(st.permutations(range(n)))
+    tree = random_tree(data.draw, list(perm))
+    for order in ("tree", "left", "right", list(perm), tree):
+        np.testing.assert_allclose(sl.chunked_softmax(z, size, order=order), sl.softmax(z), rtol=RTOL, atol=0)
+
+
+@given(logit_vectors(1, 12, bound=1e300))
+def test_huge_logits_do_not_overflow(z):
+    a = sl.online_softmax(z)
+    assert np.all(np.isfinite(a))
+    np.testing.assert_allclose(a, sl.softmax(z), rtol=RTOL, atol=0)
+
+
+def test_every_reduction_order_of_four_chunks_agrees():
+    z = np.random.default_rng(7).normal(scale=30.0, size=17)
+    parts = sl.chunk_states(z, 5)
+    ref = sl.online_state(z)
+
+    def trees(leaves):
+        if len(leaves) == 1:
+            yield leaves[0]
+        for cut in range(1, len(leaves)):
+            for left in trees(leaves[:cut]):
+                for right in trees(leaves[cut:]):
+                    yield (left, right)
+
+    count = 0
+    for perm in itertools.permutations(range(4)):
+        for tree in trees(list(perm)):
+            close_states(sl.reduce_states(parts, tree), ref, rtol=8 * EPS)
+            count += 1
+    assert count == 24 * 5
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dtype_is_kept(dtype):
+    z = np.array([0.0, 1.0, -2.0], dtype=dtype)
+    assert sl.online_softmax(z).dtype == dtype
+    assert sl.chunked_softmax(z, 2).dtype == dtype
+    assert sl.online_softmax([1, 2]).dtype == np.float64
+
+
+def test_work_dtype_float32_is_close_and_float64_is_default():
+    z = np.random.default_rng(3).normal(size=50).astype(np.float32)
+    a32 = sl.online_softmax(z, work_dtype=np.float32)
+    np.testing.assert_allclose(a32, sl.softmax(z), rtol=1e-5)
+    assert sl.online_state(z).m.dtype == np.float64
+    assert sl.online_state(z, work_dtype="float32").m.dtype == np.float32
+
+
+@pytest.mark.parametrize("row", [[-np.inf, -np.inf], [0.0, np.inf], [0.0, np.nan]])
+def test_undefined_slices_give_nan_like_softmax(row):
+    assert np.isnan(sl.online_softmax(row)).all()
+    assert np.isnan(sl.chunked_softmax(row, 1)).all()
+    assert np.isnan(sl.online_weighted_sum(row, [1.0, 2.0]))
+
+
+def test_edge_cases_l1_l2_ties():
+    np.testing.assert_array_equal(sl.online_softmax([4.0]), [1.0])
+    np.testing.assert_array_equal(sl.online_softmax([7.0, 7.0]), [0.5, 0.5])
+    np.testing.assert_array_equal(sl.chunked_softmax([7.0] * 4, 3), [0.25] * 4)
+    np.testing.assert_array_equal(sl.online_softmax([0.0, -np.inf, 0.0]), [0.5, 0.0, 0.5])
+
+
+def test_axis_and_batch():
+    z = np.random.default_rng(2).normal(size=(4, 6))
+    np.testing.assert_allclose(sl.online_softmax(z, axis=0), sl.softmax(z, axis=0), rtol=RTOL)
+    np.testing.assert_allclose(sl.chunked_softmax(z, 4, axis=0), sl.softmax(z, axis=0), rtol=RTOL)
+
+
+# ---------------------------------------------------------- weighted sum ----
+
+
+@given(logits_with_minus_inf(30), st.integers(1, 4), st.data())
+def test_weighted_sum_equals_direct(z, p, data):
+    v = data.draw(hnp.arrays(np.float64, (z.size, p), elements=st.floats(-10, 10)))
+    direct = sl.softmax(z) @ v
+    np.testing.assert_allclose(sl.online_weighted_sum(z, v), direct, rtol=1e-12, atol=1e-12)
+
+
+def test_weighted_sum_scalar_values_and_axis():
+    rng = np.random.default_rng(5)
+    z, v = rng.normal(size=(3, 7)), rng.normal(size=(3, 7))
+    np.testing.assert_allclose(sl.online_weighted_sum(z, v), np.sum(sl.softmax(z) * v, axis=1), rtol=1e-13)
+    np.testing.assert_allclose(sl.online_weighted_sum(z, v, axis=0), np.sum(sl.softmax(z, axis=0) * v, axis=0), rtol=1e-13)
+    w = rng.normal(size=(3, 7, 2))
+    out = sl.online_weighted_sum(z, w, axis=0)
+    assert out.shape == (7, 2)
+    np.testing.assert_allclose(out, np.einsum("ij,ijp->jp", sl.softmax(z, axis=0), w), rtol=1e-13)
+
+
+def test_weighted_sum_of_ones_is_one():
+    z = np.array([1000.0, -1000.0, 3.0])
+    assert sl.online_weighted_sum(z, np.ones(3)) == 1.0
+
+
+# ---------------------------------------------------------- bad input ----
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: sl.online_softmax("abc"), TypeError, "must be an array of real numbers"),
+        (lambda: sl.online_softmax(3.0), ValueError, "is a scalar"),
+        (lambda: sl.online_softmax([]), ValueError, "axis 0 is empty"),
+        (lambda: sl.online_softmax([True, False]), TypeError, "boolean dtype"),
+        (lambda: sl.online_softmax([1.0, 2.0], axis=1), ValueError, "out of range"),
+        (lambda: sl.online_softmax([1.0, 2.0], work_dtype=int), TypeError, "work_dtype must be float16"),
+        (lambda: sl.online_state([1j]), TypeError, "complex dtype"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 0), ValueError, "chunk_size must be a positive int, got 0"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1.5), TypeError, "chunk_size must be a positive int"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], True), TypeError, "chunk_size must be a positive int"),
+        (lambda: sl.chunk_states([1.0, 2.0], -1), ValueError, "chunk_size must be a positive int"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order="random"), ValueError, "is not known"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 0]), ValueError, r"missing \[1\], repeated \[0\]"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 1, 2]), ValueError, "only 2 states"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, []]), ValueError, "empty group"),
+        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 1.0]), TypeError, "nested lists or tuples of ints"),
+        (lambda: sl.reduce_states([]), ValueError, "states is empty"),
+        (lambda: sl.reduce_states(sl.online_identity()), TypeError, "must be a list of states"),
+        (lambda: sl.reduce_states([(0.0, 1.0), (np.zeros(2), np.ones(2))]), ValueError, r"states\[1\] has shape \(2,\)"),
+        (lambda: sl.online_merge((0.0, 1.0), 5.0), TypeError, "t must be an OnlineState or a pair"),
+        (lambda: sl.online_merge((0.0, -1.0), (0.0, 1.0)), ValueError, "s.d has a negative entry"),
+        (lambda: sl.online_merge((-np.inf, 1.0), (0.0, 1.0)), ValueError, r"m = -inf with d != 0"),
+        (lambda: sl.online_merge((np.zeros(2), np.ones(3)), (0.0, 1.0)), ValueError, r"s.m has shape \(2,\) but s.d"),
+        (lambda: sl.online_merge((0.0, 1.0), (np.zeros(2), np.ones(2))), ValueError, "states merge only with states of the same shape"),
+        (lambda: sl.online_merge(("a", 1.0), (0.0, 1.0)), TypeError, "s.m has dtype"),
+        (lambda: sl.online_update((0.0, 1.0), [1.0, 2.0]), ValueError, "pass one logit per state"),
+        (lambda: sl.online_update((0.0, 1.0), "x"), TypeError, "x"),
+        (lambda: sl.online_identity(dtype=np.int32), TypeError, "dtype must be float16, float32 or float64"),
+        (lambda: sl.online_identity(dtype=None), TypeError, "got None"),
+        (lambda: sl.online_identity(shape="ab"), TypeError, "shape must be an int or a tuple of ints"),
+        (lambda: sl.online_identity(shape=(-1,)), ValueError, "not a valid array shape"),
+        (lambda: sl.online_weighted_sum([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "v must have z's shape"),
+        (lambda: sl.online_weighted_sum([1.0, 2.0], np.ones((3, 2))), ValueError, "nothing is broadcast"),
+        (lambda: sl.online_weighted_sum([1.0, 2.0], [1j, 2.0]), TypeError, "v has complex dtype"),
+    ],
+)
+def test_bad_input_messages(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
