@@ -40,11 +40,12 @@ from .online import (
     online_weighted_sum,
     reduce_states,
 )
-from .precision import exact_log_softmax, exact_logsumexp, exact_softmax, ulp, ulp_error
+from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    "HARD_FAMILIES",
     "OnlineState",
     "chunk_states",
     "chunked_softmax",
@@ -62,6 +63,7 @@ __all__ = [
     "exact_softmax",
     "exp_threshold_table",
     "exp_thresholds",
+    "hard_logits",
     "float_format",
     "BOOK_STYLE",
     "MAX_JACOBIAN_BYTES",

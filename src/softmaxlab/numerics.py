@@ -28,44 +28,97 @@ from ._validation import logits
 __all__ = ["softmax", "log_softmax", "logsumexp", "softmax_naive", "softmax_shifted"]
 
 
-def _compute_dtype(dtype: np.dtype) -> np.dtype:
-    """float16 and float32 inputs are computed in float64 and rounded once."""
-    return np.dtype(np.float64)
+# ------------------------------------------------------------------ kernels ----
+#
+# The accurate functions work in float64 whatever the input dtype, in four
+# steps that are each one vectorised pass over the array (no Python loop over
+# rows, O(L) work per slice):
+#
+# 1. d + e = z - zhat exactly (Knuth's TwoSum), so the exponential is taken of
+#    the exact difference: e^(d + e) = e^d (1 + e) to within e^2/2 < 10^-26.
+# 2. t = exp(d).
+# 3. The sum of t split error-free (after Rump, Ogita and Oishi): with
+#    sigma = 2^(bitlength(L) + 1) >= 2 L, the leading parts q = (t + sigma) - sigma
+#    are multiples of ulp(sigma) whose sum is exact in any order, and the
+#    remainders r = t - q are exact and tiny; the maximal term, t = 1, lands
+#    entirely in q, so the sum *without* it, (Q - 1) + R, is as accurate as the
+#    sum with it. The first-order terms sum_k t_k e_k are added to the low part.
+# 4. The quotient t / S_hi, corrected to first order for e and for S_lo.
 
 
-def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
     """Split ``x - max(x)`` into a rounded part and its exact rounding error.
 
-    Returns ``(m, d, e)`` with ``d = fl(x - m)`` and ``d + e == x - m``
-    exactly (Knuth's TwoSum), where ``m`` is the maximum along ``axis``
-    (replaced by 0 in rows whose maximum is not finite, so no ``inf - inf``
-    is formed). ``e`` is 0 wherever ``d`` is not finite.
+    Returns ``(finite, m, d, e, gone)``: ``m`` is the maximum along ``axis``,
+    ``finite`` says where it is finite, ``d = fl(x - m)`` and
+    ``d + e == x - m`` exactly (Knuth's TwoSum). Rows whose maximum is not
+    finite use 0 in place of ``m`` (no ``inf - inf`` is formed); their results
+    are replaced by NaN later. Entries whose difference is ``-inf`` (``-inf``
+    logits, or a difference beyond float64's range) are first raised to
+    ``m - 1e300``, whose exponential is 0 just the same, so that ``d`` and ``e`` stay finite;
+    ``gone`` marks them (``None`` when there are none).
     """
     m = np.max(x, axis=axis, keepdims=True)
-    m_safe = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(invalid="ignore"):
-        d = x - m_safe
-        b_virtual = d - x
-        a_virtual = d - b_virtual
-        e = (x - a_virtual) + (-m_safe - b_virtual)
-    e = np.where(np.isfinite(e), e, 0.0)
-    return m, d, e
+    finite = np.isfinite(m)
+    m0 = np.where(finite, m, 0.0)
+    d = x - m0
+    gone = None
+    if d.size and not np.isfinite(np.min(d)):  # rare: -inf entries, overflow or NaN
+        gone = d == -np.inf
+        x = np.where(gone, m0 - 1e300, x)
+        np.subtract(x, m0, out=d)
+    b_virtual = d - x
+    e = d - b_virtual  # a_virtual
+    np.subtract(x, e, out=e)  # x - a_virtual
+    np.subtract(-m0, b_virtual, out=b_virtual)  # -m - b_virtual
+    e += b_virtual
+    return finite, m, d, e, gone
 
 
-def _exp_terms(x: np.ndarray, axis: int):
-    """``exp(x - max)`` with the subtraction's rounding error folded back in."""
-    m, d, e = _shifted_parts(x, axis)
-    with np.errstate(over="ignore", invalid="ignore"):
-        t = np.exp(d)
-        t = t + t * e
-    return m, d, e, t
+def _split_sum(t: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """``sum(t)`` along ``axis`` as ``Q + R``: ``Q`` exact, ``R`` the small remainders.
+
+    Requires ``0 <= t <= 1``. ``sigma = 2^(bitlength(L) + 1) >= 2 L`` makes
+    every partial sum of the leading parts a multiple of ``ulp(sigma)`` below
+    ``2 sigma``, hence exactly representable, whatever the summation order.
+    """
+    sigma = 2.0 ** (int(t.shape[axis]).bit_length() + 1)
+    q = t + sigma
+    q -= sigma
+    big = np.sum(q, axis=axis, keepdims=True)
+    np.subtract(t, q, out=q)
+    small = np.sum(q, axis=axis, keepdims=True)
+    return big, small
 
 
-def _sum_without_argmax(t: np.ndarray, x: np.ndarray, axis: int) -> np.ndarray:
-    """Sum of ``t`` along ``axis`` leaving out one maximal entry (whose term is 1)."""
-    k = np.argmax(x, axis=axis, keepdims=True)
-    idx = np.arange(x.shape[axis]).reshape([-1 if i == axis else 1 for i in range(x.ndim)])
-    return np.sum(np.where(idx == k, 0.0, t), axis=axis, keepdims=True)
+def _dot(t: np.ndarray, e: np.ndarray, axis: int) -> np.ndarray:
+    """``sum(t * e)`` along ``axis`` without a temporary array, keeping the axis."""
+    return np.expand_dims(np.vecdot(t, e, axis=axis), axis)
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``."""
+    s = a + b
+    bv = s - a
+    return s, (a - (s - bv)) + (b - bv)
+
+
+def _log_normaliser(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any, np.ndarray]:
+    """``(finite, m, d, e, gone, l)`` with ``l = log1p(sum_{k != k*} e^(z_k - m))``.
+
+    The sum leaves out one maximal term (whose exponential is exactly 1), so
+    that ``log1p`` keeps a tiny sum instead of rounding ``1 + tiny`` to 1.
+    """
+    finite, m, d, e, gone = _shifted_parts(x, axis)
+    t = np.exp(d)
+    big, small = _split_sum(t, axis)
+    # rest = (Q - 1) + R + sum t e; Q - 1 is exact (Q >= 1 is on ulp(sigma)'s grid).
+    rest, rest_lo = _two_sum(big - 1.0, small)
+    rest_lo = rest_lo + _dot(t, e, axis)
+    rest = np.where(finite, rest, 0.0)
+    l_hi = np.log1p(rest)
+    l_lo = np.where(finite, rest_lo, 0.0) / (1.0 + rest)
+    return finite, m, d, e, gone, l_hi + l_lo
 
 
 def softmax(z: Any, axis: Any = -1) -> np.ndarray:
@@ -117,12 +170,29 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     array([1., 0.], dtype=float32)
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(_compute_dtype(arr.dtype), copy=False)
-    m, _, _, t = _exp_terms(x, ax)
-    with np.errstate(invalid="ignore"):
-        a = t / np.sum(t, axis=ax, keepdims=True)
-    a = np.where(np.isfinite(m), a, np.nan)
-    return a.astype(arr.dtype, copy=False)
+    x = arr.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        if arr.dtype != np.float64:
+            # float16/float32: float64 carries 29 or more spare bits, so the
+            # plain shifted formula in float64, rounded once, is within 1 ulp.
+            m = np.max(x, axis=ax, keepdims=True)
+            finite = np.isfinite(m)
+            t = np.exp(x - np.where(finite, m, 0.0))
+            s = np.sum(t, axis=ax, keepdims=True)
+            t /= np.where(finite, s, np.nan)
+            return t.astype(arr.dtype)
+        finite, _, d, e, _ = _shifted_parts(x, ax)
+        t = np.exp(d, out=d)
+        big, small = _split_sum(t, ax)
+        s_hi = big + small  # |big| >= 1 > |small|: Fast2Sum is exact
+        s_lo = (small - (s_hi - big)) + _dot(t, e, ax)
+        s_hi = np.where(finite, s_hi, np.nan)
+        # a = t (1 + e) / (s_hi + s_lo) = q (1 + e - s_lo / s_hi) to first order.
+        a = t / s_hi
+        e -= s_lo / s_hi
+        e *= a
+        a += e
+    return a
 
 
 def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
@@ -165,13 +235,15 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
     -800.0
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(_compute_dtype(arr.dtype), copy=False)
-    m, d, e, t = _exp_terms(x, ax)
-    log_norm = np.log1p(_sum_without_argmax(t, x, ax))
-    with np.errstate(invalid="ignore"):
-        out = (d - log_norm) + e
-    out = np.where(np.isfinite(m), out, np.nan)
-    return out.astype(arr.dtype, copy=False)
+    x = arr.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        finite, _, d, e, gone, log_norm = _log_normaliser(x, ax)
+        out = d - log_norm
+        out += e
+        if gone is not None:  # -inf logits, or differences beyond float64's range
+            out[gone] = -np.inf
+        out = np.where(finite, out, np.nan)
+        return out.astype(arr.dtype, copy=False)
 
 
 def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
@@ -208,13 +280,11 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
     array([0.69314718, 1.        ])
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(_compute_dtype(arr.dtype), copy=False)
-    m, d, e, t = _exp_terms(x, ax)
-    # The dropped remainders e only matter below the rounding of the result
-    # except through the sum, where they are already folded into t.
-    rest = _sum_without_argmax(t, x, ax)
-    out = np.where(np.isfinite(m), m + np.log1p(rest), m)
-    return np.squeeze(out, axis=ax).astype(arr.dtype, copy=False)
+    x = arr.astype(np.float64, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        finite, m, _, _, _, log_norm = _log_normaliser(x, ax)
+        out = np.where(finite, m + log_norm, m)
+        return np.squeeze(out, axis=ax).astype(arr.dtype, copy=False)
 
 
 def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:

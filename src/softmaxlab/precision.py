@@ -25,6 +25,7 @@ the last place (ulps) of the computed array's dtype, **at the true value**.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 from decimal import Decimal
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 
 from ._validation import SUPPORTED_FLOATS, as_float_array, logits, same_shape
 
-__all__ = ["exact_softmax", "exact_log_softmax", "exact_logsumexp", "ulp", "ulp_error"]
+__all__ = ["HARD_FAMILIES", "exact_softmax", "exact_log_softmax", "exact_logsumexp", "hard_logits", "ulp", "ulp_error"]
 
 #: Significant digits carried by the reference (relative error about 10^-40).
 DIGITS = 40
@@ -402,6 +403,112 @@ def ulp_error(computed: Any, exact: Any) -> np.ndarray:
     return out.reshape(c.shape)
 
 
+#: The families of hard inputs that :func:`hard_logits` generates, in the book's order.
+HARD_FAMILIES = (
+    "wide spread",
+    "near overflow",
+    "huge magnitudes",
+    "ties and near-ties",
+    "one dominant",
+    "long vectors",
+    "-inf entries",
+)
+
+
+def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length: int = 32, seed: int = 0) -> np.ndarray:
+    r"""Seeded logits that are hard for softmax in ``dtype``: one family of :data:`HARD_FAMILIES`.
+
+    With :math:`R = -\log(\text{smallest subnormal})` (about 745, 103 and 17
+    for float64, float32 and float16: the widest spread over which a softmax
+    output can still be nonzero) and :math:`\Omega = \log(\text{largest
+    finite})` (where :math:`e^z` overflows), each row is
+
+    * ``"wide spread"``: :math:`z_i = c + U(-R, 0)` with :math:`c \sim U(0, 1)`
+      per row, so that :math:`\hat z` and the :math:`z_i` have unrelated low bits;
+    * ``"near overflow"``: :math:`z_i = \Omega + U(-R, 1)`, where the naive
+      formula overflows;
+    * ``"huge magnitudes"``: :math:`z_i = U(-1, 1) \cdot \max/2`, where even
+      :math:`z_i - \hat z` can overflow;
+    * ``"ties and near-ties"``: half the entries within 3 ulps below a
+      common value (several equal to the maximum), the rest as in ``"wide spread"``;
+    * ``"one dominant"``: :math:`z_1 \sim U(0, 1)`, the others
+      :math:`U(-R, -R/8)`, so the winner's probability is :math:`1 - \text{tiny}`;
+    * ``"long vectors"``: :math:`z_i \sim N(0, 3^2)`; use a large ``length``;
+    * ``"-inf entries"``: ``"wide spread"`` with about 30 % of the entries
+      (never the first) set to :math:`-\infty`.
+
+    Parameters
+    ----------
+    family : str
+        One of :data:`HARD_FAMILIES`.
+    dtype : float16, float32 or float64
+        The dtype of the result; the ranges above are the dtype's own.
+    rows, length : int, keyword-only
+        The shape ``(rows, length)`` of the result; both at least 1.
+    seed : int, keyword-only
+        Seed of :func:`numpy.random.default_rng`; the same arguments give the
+        same array.
+
+    Returns
+    -------
+    numpy.ndarray, shape (rows, length), dtype ``dtype``
+
+    Raises
+    ------
+    ValueError
+        If ``family`` is unknown or ``rows`` or ``length`` is below 1.
+    TypeError
+        If ``dtype`` is not float16, float32 or float64, or ``rows``,
+        ``length`` or ``seed`` is not an int.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlab import hard_logits
+    >>> z = hard_logits("near overflow", np.float32, rows=2, length=3)
+    >>> z.shape, z.dtype, bool(np.all(z > 88.0 - 104.0))
+    ((2, 3), dtype('float32'), True)
+    """
+    if family not in HARD_FAMILIES:
+        raise ValueError(f"family={family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}")
+    _format(dtype)  # refuses anything but float16, float32, float64
+    dt = np.dtype(dtype)
+    for name, value, low in (("rows", rows, 1), ("length", length, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        if value < low:
+            raise ValueError(f"{name}={value} is too small; expected an integer >= {low}")
+    fi = np.finfo(dt)
+    rng = np.random.default_rng([seed, HARD_FAMILIES.index(family)])
+    R = -math.log(float(fi.smallest_subnormal))
+    omega = math.log(float(fi.max))
+    shape = (rows, length)
+
+    def wide() -> np.ndarray:
+        return rng.uniform(0.0, 1.0, (rows, 1)) + rng.uniform(-R, 0.0, shape)
+
+    if family == "wide spread":
+        z = wide()
+    elif family == "near overflow":
+        z = omega + rng.uniform(-R, 1.0, shape)
+    elif family == "huge magnitudes":
+        z = rng.uniform(-1.0, 1.0, shape) * (float(fi.max) / 2)
+    elif family == "ties and near-ties":
+        c = rng.uniform(-50.0, 50.0, (rows, 1)).astype(dt)
+        steps = rng.integers(-3, 1, shape)  # 0, 1, 2 or 3 ulps below c
+        near = c.astype(np.float64) + steps * np.spacing(np.abs(c)).astype(np.float64)
+        z = np.where(rng.random(shape) < 0.5, near, c.astype(np.float64) - rng.uniform(0.0, R, shape))
+    elif family == "one dominant":
+        z = rng.uniform(-R, -R / 8, shape)
+        z[:, 0] = rng.uniform(0.0, 1.0, rows)
+    elif family == "long vectors":
+        z = rng.normal(0.0, 3.0, shape)
+    else:  # "-inf entries"
+        z = wide()
+        z[:, 1:][rng.random((rows, length - 1)) < 0.3] = -np.inf
+    return z.astype(dt)
+
+
 # --------------------------------------------------------------------------- internals
 
 
@@ -437,6 +544,12 @@ def _as_decimals(x: Any, name: str) -> np.ndarray:
     return out.reshape(arr.shape)
 
 
+@functools.lru_cache(maxsize=None)
+def _pow2(e: int) -> Decimal:
+    """2^e exactly, as a decimal."""
+    return _WIDE.power(Decimal(2), e)
+
+
 def _binade(v: Decimal) -> int:
     """The exponent e with 2^e <= |v| < 2^(e+1), for v != 0, computed exactly.
 
@@ -449,10 +562,9 @@ def _binade(v: Decimal) -> int:
     if a.adjusted() > 320:
         return 1200
     e = math.frexp(float(a))[1] - 1  # may be one off after rounding to float
-    two = Decimal(2)
-    while _WIDE.power(two, e + 1) <= a:
+    while _pow2(e + 1) <= a:
         e += 1
-    while _WIDE.power(two, e) > a:
+    while _pow2(e) > a:
         e -= 1
     return e
 
