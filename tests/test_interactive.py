@@ -115,10 +115,17 @@ def test_plot_coordinate_view_bad_input(kwargs, exc, message):
         sl.plot_coordinate_view([0.0, 1.0], 0, **kwargs)
 
 
-def test_small_multiples_one_panel_per_value():
+def test_small_multiples_one_panel_per_value_in_rows_of_three():
     fig = sl.coordinate_small_multiples([0.0, 1.0, 2.0], 2, [-1.0, 2.0, 4.0, 6.0])
     assert [ax.get_title() for ax in fig.axes] == ["$z_{3} = -1.00$", "$z_{3} = 2.00$", "$z_{3} = 4.00$", "$z_{3} = 6.00$"]
-    assert fig.axes[0].get_ylabel() == "output" and fig.axes[1].get_ylabel() == ""
+    assert [ax.get_ylabel() for ax in fig.axes] == ["output", "", "", "output"]  # first column only
+    assert fig.get_size_inches().tolist() == [9.0, 5.6]  # two rows of three, one slot removed
+    plt.close(fig)
+
+
+def test_small_multiples_single_panel():
+    fig = sl.coordinate_small_multiples([0.0, 1.0], 0, [0.5])
+    assert len(fig.axes) == 1 and fig.axes[0].get_title() == "$z_{1} = 0.50$"
     plt.close(fig)
 
 

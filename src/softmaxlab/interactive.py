@@ -224,7 +224,8 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
 
     Panel ``n`` shows :math:`a(z_{j \leftarrow t_n})` as bars (output
     :math:`j` in vermillion) over dashed outlines of :math:`a(z)`, with each
-    output's value printed above its bar.
+    output's value printed above its bar. Panels fill rows of at most three,
+    so that they stay legible on a page.
 
     Parameters
     ----------
@@ -238,7 +239,7 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     Returns
     -------
     matplotlib.figure.Figure
-        A new figure with ``n`` axes sharing the y axis.
+        A new figure with ``n`` axes (in reading order) sharing the y axis.
 
     Raises
     ------
@@ -260,10 +261,15 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     t = _values(values)
     if t.size > 8:
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
-    fig, axes = new_figure(1, int(t.size), width=max(6.4, 2.3 * t.size), height=3.0, sharey=True, squeeze=False)
-    for n, ax in enumerate(axes[0]):
+    ncols = min(3, int(t.size))
+    nrows = -(-int(t.size) // ncols)
+    fig, axes = new_figure(nrows, ncols, width=3.0 * ncols, height=2.8 * nrows, sharey=True, squeeze=False)
+    for n, ax in enumerate(axes.ravel()):
+        if n >= t.size:
+            fig.delaxes(ax)  # an empty slot in the last row
+            continue
         _draw_bars(ax, x, jj, float(t[n]))
-        if n:
+        if n % ncols:
             ax.set_ylabel("")
     return fig
 
