@@ -184,7 +184,7 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     >>> from softmaxlab import plot_coordinate_view
     >>> fig = plot_coordinate_view([0.0, 1.0, 2.0], 0, 1.5)
     >>> [ax.get_xlabel() for ax in fig.axes]
-    ['$z_{1}$ (the others fixed)', 'output']
+    ['$z_{1}$ (the others fixed)', 'dashed: the outputs at the original $z$']
     >>> plt.close(fig)
     """
     x = _vector(z)
@@ -215,7 +215,7 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     left.set_ylim(-0.02, 1.02)
     left.legend(loc="center left")
     _draw_bars(right, x, jj, t0)
-    right.set_xlabel("output")
+    right.set_xlabel("dashed: the outputs at the original $z$")
     return fig
 
 
