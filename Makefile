@@ -20,7 +20,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 help:
 	@echo "make book       build the HTML book into $(HTML) (sets up .venv first if needed)"
-	@echo "make test       run every test: unit, property, doctests, hygiene, strict nbval"
+	@echo "make test       build the book, then run every test: unit, property, doctests, hygiene, the browser test, strict nbval"
 	@echo "make lab        open the chapters in JupyterLab"
 	@echo "make notebooks  re-execute notebooks in place in a fresh kernel (NB=path to pick one)"
 	@echo "make serve      serve the built book on http://localhost:$(PORT)"
@@ -41,8 +41,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going
 	@echo "Open $(abspath $(HTML))/index.html"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# The book is built first: tests/test_browser.py opens every page of it in
+# headless Chromium (it skips when /usr/bin/chromium is missing, unless
+# BOOK_BROWSER_REQUIRED is set, as .ci/run does).
+test: book
+	BOOK_HTML_DIR=$(abspath $(HTML)) $(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval chapters --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 lab: $(STAMP)

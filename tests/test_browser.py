@@ -1,0 +1,419 @@
+"""The built HTML book, opened page by page in a real browser.
+
+Headless Chromium (Debian's ``chromium`` package, ``/usr/bin/chromium``; never a
+browser download) driven by Playwright for Python opens every page of the
+built book, served on 127.0.0.1, and checks what a reader meets:
+
+- every formula is typeset by MathJax (no raw ``\\(``, ``\\[`` or ``$$`` left,
+  no MathJax error nodes);
+- every image has loaded (``naturalWidth > 0``) and has non-empty alt text;
+- no request leaves the local server (the book works offline) and no request
+  fails or gets an HTTP error (no missing favicon, font or script);
+- the console shows no errors and the page raises no uncaught exception;
+- axe-core finds no serious or critical accessibility violation, in light and
+  in dark mode, with every solution opened;
+- every folded solution is folded when the page opens and opens on click.
+
+A full-page screenshot of every page, light and dark, goes to
+``_build/screenshots/`` (next to the ``html`` directory) for a person to look at.
+
+Environment variables:
+
+``BOOK_HTML_DIR``
+    the built HTML (default ``_build/html`` of this repository); ``make test``
+    builds the book first and points this at it.
+``BOOK_BROWSER_REQUIRED``
+    when set (CI sets it in ``.ci/run``), a missing Chromium or a missing book is
+    a failure instead of a skip.
+``BOOK_CHROMIUM``
+    the browser executable (default ``/usr/bin/chromium``).
+"""
+
+from __future__ import annotations
+
+import functools
+import queue
+import http.server
+import os
+import posixpath
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML_DIR = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html").resolve()
+SCREENSHOTS = HTML_DIR.parent / "screenshots"
+CHROMIUM = Path(os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium"))
+REQUIRED = os.environ.get("BOOK_BROWSER_REQUIRED", "") not in ("", "0")
+INSTALL_HINT = (
+    "install Debian's Chromium with `sudo apt-get update && sudo apt-get install -y chromium` "
+    "(it provides /usr/bin/chromium; Playwright's own browser download is not used), "
+    "or point BOOK_CHROMIUM at a Chromium executable"
+)
+# Without the background-networking flags Chromium contacts Google's servers
+# on its own, which this test would (rightly) report as requests leaving the site.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 30_000
+# Pages are checked by this many browsers at once (each in its own thread).
+WORKERS = int(os.environ.get("BOOK_BROWSER_WORKERS") or min(2, os.cpu_count() or 1))
+
+
+def _discover_pages() -> list[str]:
+    """Every HTML page of the built site, as a path relative to its root."""
+    if not HTML_DIR.is_dir():
+        return []
+    pages = []
+    for path in HTML_DIR.rglob("*.html"):
+        rel = path.relative_to(HTML_DIR)
+        if rel.parts[0].startswith("_"):  # _static, _sources, _images: assets, not pages
+            continue
+        pages.append(rel.as_posix())
+    return sorted(pages)
+
+
+PAGES = _discover_pages()
+
+
+def _missing(what: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"{what} (BOOK_BROWSER_REQUIRED is set, so this test may not skip)")
+    pytest.skip(what)
+
+
+# ------------------------------------------------------------------ the site ----
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+class _Site:
+    """The built book served on 127.0.0.1 at a free port, in a thread."""
+
+    def __init__(self, root: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="book-server", daemon=True)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> _Site:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+@dataclass
+class PageResult:
+    problems: list[str] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+
+# MathJax 3 loads with `defer`; startup.promise resolves after the first typeset.
+WAIT_FOR_MATHJAX = """async () => {
+  const deadline = Date.now() + 20000;
+  while (!(window.MathJax && window.MathJax.startup && window.MathJax.startup.promise)) {
+    if (Date.now() > deadline) return false;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  await window.MathJax.startup.promise;
+  return true;
+}"""
+
+MATH_REPORT = """() => {
+  const untypeset = [];
+  for (const node of document.querySelectorAll('.math')) {
+    if (!node.querySelector('mjx-container') && !node.matches('mjx-container')) {
+      untypeset.push(node.textContent.trim().slice(0, 80));
+    }
+  }
+  // Raw TeX delimiters anywhere in the visible text (outside code and typeset math).
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
+    acceptNode: (t) => t.parentElement.closest('pre, code, script, style, textarea, mjx-container, .highlight')
+      ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
+  });
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent;
+    if (/\\\\\\(|\\\\\\[|\\$\\$/.test(text)) raw.push(text.trim().slice(0, 80));
+  }
+  const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error]')]
+    .map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80));
+  return {
+    formulas: document.querySelectorAll('mjx-container').length,
+    mathNodes: document.querySelectorAll('.math').length,
+    untypeset, raw, errors,
+    hasMathJaxScript: !!document.querySelector('script[src*="mathjax"]'),
+  };
+}"""
+
+# Lazy images are made eager so that every image is checked, then awaited.
+IMAGE_REPORT = """async () => {
+  const images = [...document.images];
+  for (const img of images) img.loading = 'eager';
+  await Promise.all(images.map(img => img.complete ? null :
+    new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); })));
+  return images.map(img => ({
+    src: img.getAttribute('src'), alt: (img.getAttribute('alt') || '').trim(),
+    width: img.naturalWidth,
+  }));
+}"""
+
+TOGGLE_STATE = """(el) => ({
+  folded: el.classList.contains('toggle-hidden'),
+  hasButton: !!el.querySelector('button.toggle-button'),
+  bodyVisible: [...el.children].slice(1).some(c => c.offsetParent !== null && c.getBoundingClientRect().height > 0),
+})"""
+
+
+# After the screenshots: MathJax's CommonHTML output is thousands of
+# presentational elements per page, marked aria-hidden (the accessible form is
+# the MathML that MathJax puts next to it, which stays). Emptying it makes axe
+# several times faster and changes nothing axe judges. Repeated code tokens are
+# marked so that colour contrast is checked once per token class and background
+# (Pygments colours are per class), not on thousands of identical spans.
+PREPARE_FOR_AXE = """() => {
+  for (const m of document.querySelectorAll('mjx-container > mjx-math[aria-hidden="true"]')) m.replaceChildren();
+  const seen = new Set();
+  for (const span of document.querySelectorAll('.highlight pre span')) {
+    const pre = span.closest('pre');
+    const key = span.className + '|' + getComputedStyle(pre).backgroundColor;
+    if (seen.has(key)) span.setAttribute('data-axe-repeat', ''); else seen.add(key);
+  }
+}"""
+AXE_CONTEXT = {"exclude": [["mjx-container > mjx-math"], ["[data-axe-repeat]"]]}
+# `preload: false`: axe would otherwise re-fetch every stylesheet itself and
+# resolve the theme's `@import` against the page's URL (a false 404).
+AXE_ALL = {"resultTypes": ["violations"], "preload": False}
+# Dark mode changes only colours: the colour rules again, not the whole set.
+AXE_COLOURS = {**AXE_ALL, "runOnly": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]}}
+
+
+def _shot_name(page_path: str, mode: str) -> Path:
+    return SCREENSHOTS / f"{page_path.removesuffix('.html').replace('/', '--')}.{mode}.png"
+
+
+def _set_theme(page: Any, mode: str) -> None:
+    page.evaluate(f"() => {{ document.documentElement.dataset.theme = '{mode}'; }}")
+
+
+def _serious(axe: Any, page: Any, options: dict[str, Any]) -> list[str]:
+    results = axe.run(page, context=AXE_CONTEXT, options=options)
+    found = []
+    for v in results.response.get("violations", []):
+        if v.get("impact") in ("serious", "critical"):
+            targets = ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:3])
+            found.append(f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {targets})")
+    return found
+
+
+def _redirect_target(page_path: str) -> str | None:
+    """Where a redirect page (Jupyter Book's index.html) sends the reader, if it is one."""
+    text = (HTML_DIR / page_path).read_text(encoding="utf-8", errors="replace")[:2000]
+    match = re.search(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', text, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
+    """Open one page and collect every problem a reader would meet on it."""
+    result = PageResult()
+    problems, counts = result.problems, result.counts
+    requests: list[str] = []
+    page = context.new_page()
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("response", lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status} for {resp.url}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} ({req.failure})"))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
+    page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
+    try:
+        target = _redirect_target(page_path)
+        page.goto(site + page_path, wait_until="load")
+        if target is not None:  # checked where it lands, a page of its own here
+            landing = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), target))
+            page.wait_for_url(site + landing)
+            page.wait_for_load_state("load")
+            counts["pages"] += 1
+            return result
+
+        # Formulas.
+        if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
+            if not page.evaluate(WAIT_FOR_MATHJAX):
+                problems.append("MathJax did not start within 20 s")
+        math = page.evaluate(MATH_REPORT)
+        if math["mathNodes"] and not math["hasMathJaxScript"]:
+            problems.append(f"{math['mathNodes']} math nodes but no MathJax script on the page")
+        problems += [f"formula not typeset: {t!r}" for t in math["untypeset"]]
+        problems += [f"raw TeX delimiters in the text: {t!r}" for t in math["raw"]]
+        problems += [f"MathJax error: {t!r}" for t in math["errors"]]
+
+        # Images.
+        images = page.evaluate(IMAGE_REPORT)
+        problems += [f"image did not load: {i['src']}" for i in images if i["width"] <= 0]
+        problems += [f"image without alt text: {i['src']}" for i in images if not i["alt"]]
+
+        # Screenshots, light then dark (the pydata theme keys its colours off data-theme).
+        page.screenshot(path=str(_shot_name(page_path, "light")), full_page=True)
+        _set_theme(page, "dark")
+        page.screenshot(path=str(_shot_name(page_path, "dark")), full_page=True)
+        _set_theme(page, "light")
+
+        # Folded solutions (sphinx-togglebutton turns `.admonition.dropdown` into a toggle).
+        toggles = page.locator(".admonition.dropdown")
+        for i in range(toggles.count()):
+            toggle = toggles.nth(i)
+            label = toggle.get_attribute("id") or f"dropdown #{i + 1}"
+            before = toggle.evaluate(TOGGLE_STATE)
+            if not before["hasButton"]:
+                problems.append(f"{label}: no toggle button (is togglebutton's script loaded?)")
+                continue
+            if not before["folded"] or before["bodyVisible"]:
+                problems.append(f"{label}: not folded when the page opens")
+            toggle.locator("button.toggle-button").first.click()
+            page.wait_for_function("(el) => !el.classList.contains('toggle-hidden')", arg=toggle.element_handle(), timeout=5000)
+            after = toggle.evaluate(TOGGLE_STATE)
+            if after["folded"] or not after["bodyVisible"]:
+                problems.append(f"{label}: did not open on click")
+            elif "solution" in (toggle.get_attribute("class") or ""):
+                counts["solutions"] += 1
+
+        # Accessibility, with every solution open, in both colour modes.
+        page.evaluate(PREPARE_FOR_AXE)
+        problems += [f"axe (light): {v}" for v in _serious(axe, page, AXE_ALL)]
+        _set_theme(page, "dark")
+        problems += [f"axe (dark): {v}" for v in _serious(axe, page, AXE_COLOURS)]
+
+        counts["pages"] += 1
+        counts["formulas"] += math["formulas"]
+        counts["images"] += len(images)
+    except Exception as exc:  # a timeout or a crash is a problem of this page, not of the run
+        problems.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        page.close()
+        # No request may leave the local server.
+        local = [u for u in requests if u.startswith(site) or u.split(":", 1)[0] in ("data", "blob", "about")]
+        problems += [f"request leaves localhost: {u}" for u in sorted(set(requests) - set(local))]
+        counts["requests"] += len(local)
+    return result
+
+
+def _worker(site: str, jobs: queue.Queue[str], results: dict[str, PageResult], profile: Path) -> None:
+    """One browser (fresh, empty profile) working through the queue of pages."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    axe = Axe()
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+            color_scheme="light",
+            reduced_motion="reduce",
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            while True:
+                try:
+                    page_path = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                start = time.monotonic()
+                results[page_path] = check_page(context, axe, site, page_path)
+                results[page_path].seconds = time.monotonic() - start
+        finally:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PageResult]:
+    """Every page checked (by WORKERS browsers in parallel); the counts printed."""
+    if not CHROMIUM.exists():
+        _missing(f"no Chromium at {CHROMIUM}: {INSTALL_HINT}")
+    if not PAGES:
+        _missing(f"no built book at {HTML_DIR}: run `make book` (or set BOOK_HTML_DIR)")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for old in SCREENSHOTS.glob("*.png"):  # no stale pictures of pages that are gone
+        old.unlink()
+    jobs: queue.Queue[str] = queue.Queue()
+    # Longest pages first, so that the workers finish together.
+    for page_path in sorted(PAGES, key=lambda p: -(HTML_DIR / p).stat().st_size):
+        jobs.put(page_path)
+    results: dict[str, PageResult] = {}
+    errors: list[BaseException] = []
+    start = time.monotonic()
+    with _Site(HTML_DIR) as site:
+
+        def run(i: int) -> None:
+            try:
+                _worker(site.url, jobs, results, tmp_path_factory.mktemp(f"chromium-profile-{i}"))
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,), name=f"browser-{i}") for i in range(WORKERS)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if errors:
+        raise errors[0]
+    total: Counter[str] = Counter()
+    for r in results.values():
+        total.update(r.counts)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line("")
+            reporter.write_line(
+                f"browser test: {total['pages']} pages, {total['formulas']} formulas typeset, "
+                f"{total['images']} images loaded, {total['solutions']} solutions opened on click, "
+                f"{total['requests']} requests, all local; {WORKERS} browsers, {time.monotonic() - start:.0f} s; "
+                f"screenshots in {SCREENSHOTS}"
+            )
+            slowest = sorted(results.items(), key=lambda kv: -kv[1].seconds)[:3]
+            reporter.write_line("slowest pages: " + ", ".join(f"{p} {r.seconds:.1f} s" for p, r in slowest))
+    return results
+
+
+# ------------------------------------------------------------------- tests ----
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["(no built book)"])
+def test_page_in_browser(page_path: str, book_results: dict[str, PageResult]) -> None:
+    result = book_results[page_path]
+    assert not result.problems, f"{page_path}: {len(result.problems)} problem(s):\n" + "\n".join(
+        f"  - {p}" for p in result.problems
+    )
+
+
+def test_a_solution_opens_on_click(book_results: dict[str, PageResult]) -> None:
+    """The book has folded solutions, and they open on click (each checked above)."""
+    opened = sum(r.counts["solutions"] for r in book_results.values())
+    assert opened > 0, "no page has a folded solution (`{solution}` with `:class: dropdown`)"
