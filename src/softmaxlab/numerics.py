@@ -15,6 +15,8 @@ compares them:
 * :func:`softmax_naive` exponentiates ``z`` directly and overflows;
 * :func:`softmax_shifted` subtracts the maximum first (the textbook fix);
 * :func:`softmax` is the accurate version that the rest of the package uses.
+
+:mod:`softmaxlab.precision` measures all of them against an exact reference.
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "softmax_naive", "softmax_shif
 #    are multiples of ulp(sigma) whose sum is exact in any order, and the
 #    remainders r = t - q are exact and tiny; the maximal term, t = 1, lands
 #    entirely in q, so the sum *without* it, (Q - 1) + R, is as accurate as the
-#    sum with it. The first-order terms sum_k t_k e_k are added to the low part.
-# 4. The quotient t / S_hi, corrected to first order for e and for S_lo.
+#    sum with it. (softmax sums t (1 + e); log_softmax adds sum_k t_k e_k to
+#    the low part.)
+# 4. The quotient t / S_hi, corrected to first order for S_lo.
 
 
 def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
@@ -67,28 +70,33 @@ def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np
         gone = d == -np.inf
         x = np.where(gone, m0 - 1e300, x)
         np.subtract(x, m0, out=d)
+    # TwoSum in two buffers (fresh memory costs more than arithmetic here):
+    # e is built where d was, and d is then recomputed, with the same rounding.
     b_virtual = d - x
-    e = d - b_virtual  # a_virtual
+    e = np.subtract(d, b_virtual, out=d)  # a_virtual
     np.subtract(x, e, out=e)  # x - a_virtual
     np.subtract(-m0, b_virtual, out=b_virtual)  # -m - b_virtual
     e += b_virtual
+    d = np.subtract(x, m0, out=b_virtual)
     return finite, m, d, e, gone
 
 
-def _split_sum(t: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+def _split_sum(t: np.ndarray, axis: int, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``sum(t)`` along ``axis`` as ``Q + R``: ``Q`` exact, ``R`` the small remainders.
 
     Requires ``0 <= t <= 1``. ``sigma = 2^(bitlength(L) + 1) >= 2 L`` makes
     every partial sum of the leading parts a multiple of ``ulp(sigma)`` below
     ``2 sigma``, hence exactly representable, whatever the summation order.
+    Returns ``(Q, R, scratch)``; ``scratch`` (``out`` if given) is a spare
+    array shaped like ``t``.
     """
     sigma = 2.0 ** (int(t.shape[axis]).bit_length() + 1)
-    q = t + sigma
+    q = np.add(t, sigma, out=out)
     q -= sigma
     big = np.sum(q, axis=axis, keepdims=True)
     np.subtract(t, q, out=q)
     small = np.sum(q, axis=axis, keepdims=True)
-    return big, small
+    return big, small, q
 
 
 def _dot(t: np.ndarray, e: np.ndarray, axis: int) -> np.ndarray:
@@ -111,7 +119,7 @@ def _log_normaliser(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, n
     """
     finite, m, d, e, gone = _shifted_parts(x, axis)
     t = np.exp(d)
-    big, small = _split_sum(t, axis)
+    big, small, _ = _split_sum(t, axis)
     # rest = (Q - 1) + R + sum t e; Q - 1 is exact (Q >= 1 is on ulp(sigma)'s grid).
     rest, rest_lo = _two_sum(big - 1.0, small)
     rest_lo = rest_lo + _dot(t, e, axis)
@@ -130,9 +138,17 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
         \qquad \hat z = \max_k z_k .
 
     Subtracting :math:`\hat z` changes nothing mathematically (softmax is
-    shift invariant) and keeps every exponential in :math:`(0, 1]`. The
-    rounding error of :math:`z_j - \hat z` is recovered exactly and folded back
-    into the exponential, so wide spreads of logits do not cost accuracy.
+    shift invariant) and keeps every exponential in :math:`(0, 1]`. For
+    float64 input three more steps remove the formula's rounding errors that
+    matter: the rounding error :math:`e_j` of :math:`d_j = \mathrm{fl}(z_j -
+    \hat z)` is recovered exactly (TwoSum) and folded in as :math:`e^{d_j}(1 +
+    e_j)`; the sum is split without error into an exact sum of leading parts
+    and a small remainder; and the quotient by the leading part of the sum is
+    corrected to first order for the remainder. On the book's hard inputs (:func:`softmaxlab.hard_logits`) the error
+    is below 3 ulp, against hundreds for :func:`softmax_shifted`. float16
+    and float32 input is computed with the shifted formula in float64 and
+    rounded once, which is within 1 ulp of its own dtype. The work is
+    O(L), a few passes over the array, no Python loop over slices.
 
     Parameters
     ----------
@@ -170,28 +186,29 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     array([1., 0.], dtype=float32)
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(np.float64, copy=False)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         if arr.dtype != np.float64:
             # float16/float32: float64 carries 29 or more spare bits, so the
             # plain shifted formula in float64, rounded once, is within 1 ulp.
-            m = np.max(x, axis=ax, keepdims=True)
+            m = np.max(arr, axis=ax, keepdims=True).astype(np.float64)
             finite = np.isfinite(m)
-            t = np.exp(x - np.where(finite, m, 0.0))
-            s = np.sum(t, axis=ax, keepdims=True)
-            t /= np.where(finite, s, np.nan)
+            t = np.subtract(arr, np.where(finite, m, 0.0), dtype=np.float64)
+            np.exp(t, out=t)
+            t /= np.where(finite, np.sum(t, axis=ax, keepdims=True), np.nan)
             return t.astype(arr.dtype)
-        finite, _, d, e, _ = _shifted_parts(x, ax)
+        finite, _, d, e, _ = _shifted_parts(arr, ax)
+        # Two arrays only (fresh memory costs more than arithmetic here):
+        # t(1 + e) is formed in place of d, and e's array is reused twice.
         t = np.exp(d, out=d)
-        big, small = _split_sum(t, ax)
+        e *= t
+        t += e
+        big, small, scratch = _split_sum(t, ax, out=e)
         s_hi = big + small  # |big| >= 1 > |small|: Fast2Sum is exact
-        s_lo = (small - (s_hi - big)) + _dot(t, e, ax)
+        s_lo = small - (s_hi - big)
         s_hi = np.where(finite, s_hi, np.nan)
-        # a = t (1 + e) / (s_hi + s_lo) = q (1 + e - s_lo / s_hi) to first order.
-        a = t / s_hi
-        e -= s_lo / s_hi
-        e *= a
-        a += e
+        # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
+        a = np.divide(t, s_hi, out=t)
+        a += np.multiply(a, -(s_lo / s_hi), out=scratch)
     return a
 
 
@@ -205,7 +222,12 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
 
     where :math:`k^\ast` is an index of the maximum, whose term
     :math:`e^0 = 1` is taken out of the sum so that ``log1p`` keeps the tiny
-    remainder (Blanchard, Higham and Higham, 2021).
+    remainder (Blanchard, Higham and Higham, 2021). The terms and their sum are
+    formed as in :func:`softmax` (exact remainder of :math:`z_j - \hat z`,
+    error-free split of the sum), always in float64, and the result is rounded
+    once to the input's dtype. The two parts of the difference have the same
+    sign, so nothing cancels: the result is within 2 ulp in float64 on the
+    book's hard inputs, and within 1 ulp in float16 and float32.
 
     Parameters
     ----------
@@ -250,7 +272,11 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
     r"""Log-sum-exp along one axis, :math:`\operatorname{LSE}(z) = \log\sum_k e^{z_k}`.
 
     Computed as :math:`\hat z + \operatorname{log1p}(\sum_{k \ne k^\ast}
-    e^{z_k - \hat z})`, which neither overflows nor loses the small terms.
+    e^{z_k - \hat z})` in float64 (with the sum formed as in
+    :func:`log_softmax`), which neither overflows nor loses the small terms.
+    The error is a few ulps of :math:`\max(|\hat z|, \operatorname{LSE}(z))`:
+    when :math:`\hat z < 0` and the result is close to 0 the two terms cancel,
+    and the *relative* error of a result near 0 can then be large.
 
     Parameters
     ----------

@@ -67,8 +67,9 @@ def _log1p(r: Decimal, prec: int) -> Decimal:
     # Taylor series r - r^2/2 + r^3/3 - ...: no 1 + r that would round r away.
     total, power, k = Decimal(0), r, 1
     tiny = c.multiply(r, Decimal(10) ** -(prec + 5))
-    while abs(power) >= tiny:
-        total = c.add(total, c.divide(power, k) if k % 2 else -c.divide(power, k))
+    while power.copy_abs() >= tiny:
+        term = c.divide(power, k)
+        total = c.add(total, term if k % 2 else term.copy_negate())
         power = c.multiply(power, r)
         k += 1
     return total
@@ -85,7 +86,7 @@ def _add(a: Decimal, b: Decimal, prec: int = DIGITS) -> Decimal:
         return _ctx(prec).add(a, b)
     gap = a.adjusted() - b.adjusted()
     if gap > 1900:  # b is below every ulp of a: keep only its sign
-        b = Decimal(1 if b > 0 else -1).scaleb(a.adjusted() - 1900)
+        b = Decimal(1 if b > 0 else -1).scaleb(a.adjusted() - 1900, context=_WIDE)
         gap = 1900
     work = _ctx(max(prec, gap + prec) + 2 * prec)
     s = work.add(a, b)
@@ -138,7 +139,7 @@ class _Row:
         for tk in self.t:
             if tk == 1:
                 # 1 / (1 + rest) = 1 - rest / (1 + rest): keep it below 1.
-                out.append(_add(Decimal(1), -c.divide(self.rest, s), p))
+                out.append(_add(Decimal(1), c.divide(self.rest, s).copy_negate(), p))
             else:
                 out.append(c.divide(tk, s))
         return out
@@ -146,7 +147,7 @@ class _Row:
     def log_softmax(self) -> list[Decimal]:
         if not self.defined:
             return [Decimal("NaN")] * len(self.x)
-        return [Decimal("-Infinity") if dk is None else _add(dk, -self.log_norm, self.prec) for dk in self.d]
+        return [Decimal("-Infinity") if dk is None else _add(dk, self.log_norm.copy_negate(), self.prec) for dk in self.d]
 
     def logsumexp(self) -> Decimal:
         if np.any(np.isnan(self.x)):
@@ -155,7 +156,13 @@ class _Row:
             return Decimal("Infinity")
         if not self.defined:
             return Decimal("-Infinity")
-        return _add(self.m, self.log_norm, self.prec)
+        s = _add(self.m, self.log_norm, self.prec)
+        if s == 0:  # exact only if both parts are 0
+            return s if self.log_norm == 0 else _Row(self.x, 2 * self.prec).logsumexp()
+        lost = max(self.m.adjusted(), self.log_norm.adjusted()) - s.adjusted() if self.m < 0 else 0
+        if lost > self.prec - DIGITS:  # zhat < 0 cancelled digits: redo with more
+            return _Row(self.x, DIGITS + lost + 5).logsumexp()
+        return s
 
 
 def _rows(z: Any, axis: Any) -> tuple[np.ndarray, int, list[_Row]]:
@@ -556,7 +563,7 @@ def _binade(v: Decimal) -> int:
     Values outside every supported format's range get a sentinel (-1200 or
     1200), which :func:`_ulp_one` clamps to the format's exponent range.
     """
-    a = abs(v)
+    a = v.copy_abs()
     if a.adjusted() < -340:
         return -1200
     if a.adjusted() > 320:
@@ -586,7 +593,7 @@ def _err_one(c: float, v: Decimal, fmt: tuple[int, int, int, Decimal]) -> float:
     if v.is_infinite():
         return 0.0 if c == float(v) else math.inf
     if math.isinf(c):
-        overflows = abs(v) >= limit
+        overflows = v.copy_abs() >= limit
         return 0.0 if overflows and (c > 0) == (v > 0) else math.inf
-    diff = abs(_WIDE.subtract(Decimal(c), v))
+    diff = _WIDE.subtract(Decimal(c), v).copy_abs()
     return float(_ctx(30).divide(diff, Decimal(_ulp_one(v, fmt))))

@@ -1,0 +1,126 @@
+"""Accuracy and speed of softmax formulas, measured against softmaxlab's exact reference.
+
+Run with ``make bench`` (which installs the ``bench`` extra, scipy) or
+``.venv/bin/python benchmarks/accuracy.py``. Options: ``--quick`` uses
+L = 10^4 for the long-vector family instead of 10^6 (a few seconds instead of
+a few minutes).
+
+Prints, for float64 and float32 and for every family of
+:func:`softmaxlab.hard_logits`, the worst and the median error in ulps of the
+input's dtype (see :func:`softmaxlab.ulp_error` for how underflow, overflow and
+NaN are scored) of
+
+* softmax: the naive formula, shift-and-divide, exp(z - LSE), jax.nn.softmax,
+  scipy.special.softmax and softmaxlab.softmax;
+* log-softmax: log of the shifted softmax, z - LSE, jax.nn.log_softmax,
+  scipy.special.log_softmax and softmaxlab.log_softmax;
+
+then the time of softmaxlab.softmax divided by the time of the plain shifted
+formula at L = 10^6, both timed in this one run (best of several repeats,
+interleaved, so that both see the same machine state).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import scipy.special  # noqa: E402
+
+import softmaxlab as sl  # noqa: E402
+
+jax.config.update("jax_enable_x64", True)
+
+
+def exp_minus_lse(z: np.ndarray) -> np.ndarray:
+    """The division-free formula exp(z - LSE(z)), LSE by the shifted formula, in z's dtype."""
+    m = np.max(z, axis=-1, keepdims=True)
+    lse = m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True))
+    return np.exp(z - lse)
+
+
+def z_minus_lse(z: np.ndarray) -> np.ndarray:
+    """log-softmax as z - LSE(z), LSE by the shifted formula, in z's dtype."""
+    m = np.max(z, axis=-1, keepdims=True)
+    return z - (m + np.log(np.sum(np.exp(z - m), axis=-1, keepdims=True)))
+
+
+SOFTMAX = {
+    "naive": sl.softmax_naive,
+    "shifted": sl.softmax_shifted,
+    "exp(z-LSE)": exp_minus_lse,
+    "jax.nn": lambda z: np.asarray(jax.nn.softmax(jnp.asarray(z), axis=-1)),
+    "scipy": lambda z: scipy.special.softmax(z, axis=-1),
+    "softmaxlab": sl.softmax,
+}
+LOG_SOFTMAX = {
+    "log(shifted)": lambda z: np.log(sl.softmax_shifted(z)),
+    "z-LSE": z_minus_lse,
+    "jax.nn": lambda z: np.asarray(jax.nn.log_softmax(jnp.asarray(z), axis=-1)),
+    "scipy": lambda z: scipy.special.log_softmax(z, axis=-1),
+    "softmaxlab": sl.log_softmax,
+}
+
+
+def shape_of(family: str, long_length: int) -> tuple[int, int]:
+    return (1, long_length) if family == "long vectors" else (64, 64)
+
+
+def table(dtype, methods: dict, reference, long_length: int, title: str) -> None:
+    name = np.dtype(dtype).name
+    print(f"\n{title}, {name}: worst / median error in ulps of {name}")
+    print(f"{'family':<20}" + "".join(f"{m:>20}" for m in methods))
+    for family in sl.HARD_FAMILIES:
+        rows, length = shape_of(family, long_length)
+        z = sl.hard_logits(family, dtype, rows=rows, length=length, seed=2026)
+        exact = reference(z)
+        cells = []
+        for f in methods.values():
+            with np.errstate(all="ignore"):
+                got = np.asarray(f(z)).astype(dtype)
+            err = sl.ulp_error(got, exact)
+            cells.append(f"{np.max(err):.3g} / {np.median(err):.2g}")
+        label = family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
+        print(f"{label:<20}" + "".join(f"{c:>20}" for c in cells))
+
+
+def speed(dtype, length: int = 10**6, repeats: int = 25) -> None:
+    z = sl.hard_logits("long vectors", dtype, rows=1, length=length, seed=2026)[0]
+    funcs = {"softmax_shifted": sl.softmax_shifted, "softmax": sl.softmax, "jax.nn": SOFTMAX["jax.nn"]}
+    best = {k: np.inf for k in funcs}
+    for f in funcs.values():
+        f(z)  # warm up (and compile jax)
+    for _ in range(repeats):
+        for k, f in funcs.items():
+            t0 = time.perf_counter()
+            f(z)
+            best[k] = min(best[k], time.perf_counter() - t0)
+    ratio = best["softmax"] / best["softmax_shifted"]
+    print(
+        f"{np.dtype(dtype).name}, L = {length:.0e}: softmax_shifted {best['softmax_shifted'] * 1e3:.2f} ms, "
+        f"softmaxlab.softmax {best['softmax'] * 1e3:.2f} ms, jax.nn.softmax {best['jax.nn'] * 1e3:.2f} ms; "
+        f"ratio softmax / softmax_shifted = {ratio:.2f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="L = 10^4 for the long family (default 10^6)")
+    args = parser.parse_args()
+    long_length = 10**4 if args.quick else 10**6
+    for dtype in (np.float64, np.float32):
+        table(dtype, SOFTMAX, sl.exact_softmax, long_length, "softmax")
+        table(dtype, LOG_SOFTMAX, sl.exact_log_softmax, long_length, "log-softmax")
+    print("\nspeed (best of 25 interleaved runs)")
+    for dtype in (np.float64, np.float32):
+        speed(dtype)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,287 @@
+"""Tests for softmaxlab.precision (the exact reference, ulps) and the ulp bounds of softmaxlab.numerics."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import softmaxlab as sl
+
+FLOATS = [np.float16, np.float32, np.float64]
+#: The promised bounds, in ulps of the input's dtype.
+BOUND = {np.dtype(np.float64): 4.0, np.dtype(np.float32): 1.0, np.dtype(np.float16): 1.0}
+
+
+def worst(computed, exact) -> float:
+    return float(np.max(sl.ulp_error(computed, exact)))
+
+
+def any_floats(dtype):
+    """Vectors of arbitrary floats of ``dtype``: any magnitude, subnormals, infinities."""
+    width = np.dtype(dtype).itemsize * 8
+    return hnp.arrays(dtype, st.integers(1, 12), elements=st.floats(allow_nan=False, width=width))
+
+
+hard_inputs = st.builds(
+    sl.hard_logits,
+    st.sampled_from(sl.HARD_FAMILIES),
+    st.sampled_from(FLOATS),
+    rows=st.integers(1, 3),
+    length=st.integers(1, 24),
+    seed=st.integers(0, 2**32 - 1),
+)
+
+
+# ------------------------------------------------------ the ulp bounds ----
+
+
+@given(hard_inputs)
+def test_softmax_within_bound_on_hard_inputs(z):
+    assert worst(sl.softmax(z), sl.exact_softmax(z)) <= BOUND[z.dtype]
+
+
+@given(hard_inputs)
+def test_log_softmax_within_bound_on_hard_inputs(z):
+    assert worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= BOUND[z.dtype]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@given(data=st.data())
+def test_bounds_on_arbitrary_floats(dtype, data):
+    z = data.draw(any_floats(dtype))
+    assert worst(sl.softmax(z), sl.exact_softmax(z)) <= BOUND[z.dtype]
+    assert worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= BOUND[z.dtype]
+
+
+@pytest.mark.parametrize("family", sl.HARD_FAMILIES)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_every_family_and_dtype(family, dtype):
+    z = sl.hard_logits(family, dtype, rows=8, length=40 if family != "long vectors" else 2000, seed=7)
+    assert worst(sl.softmax(z), sl.exact_softmax(z)) <= BOUND[z.dtype]
+    assert worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= BOUND[z.dtype]
+
+
+def test_shifted_formula_is_far_off_on_wide_spreads():
+    # The reason softmax does more work than softmax_shifted (tolerance: the
+    # shifted formula loses at least 50 ulp here, softmax at most 4).
+    z = sl.hard_logits("wide spread", np.float64, rows=8, length=64, seed=1)
+    exact = sl.exact_softmax(z)
+    assert worst(sl.softmax_shifted(z), exact) > 50
+    assert worst(sl.softmax(z), exact) <= 4
+
+
+def test_tiny_winner_of_log_softmax():
+    # 1 + e^-40 rounds to 1 in float64; log1p of the rest keeps it.
+    z = np.array([0.0, -40.0])
+    assert worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= 1
+    assert sl.log_softmax(z)[0] < 0
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_bounds_hold_along_any_axis(axis):
+    z = np.moveaxis(sl.hard_logits("wide spread", np.float64, rows=6, length=30, seed=3).reshape(2, 3, 30), -1, axis)
+    assert worst(sl.softmax(z, axis=axis), sl.exact_softmax(z, axis=axis)) <= 4
+    assert worst(sl.log_softmax(z, axis=axis), sl.exact_log_softmax(z, axis=axis)) <= 4
+
+
+@given(any_floats(np.float64))
+def test_logsumexp_within_a_few_ulps_of_the_larger_term(z):
+    # The promise is absolute: a few ulps of max(|zhat|, |LSE|) (cancellation
+    # when zhat < 0 and LSE is near 0 is not covered by a relative bound).
+    exact = sl.exact_logsumexp(z)[()]
+    got = sl.logsumexp(z)
+    if not np.isfinite(float(exact)) or not np.isfinite(got):
+        assert sl.ulp_error(np.array([got]), np.array([exact]))[0] == 0
+        return
+    scale = max(abs(float(exact)), float(np.max(z)) if np.max(z) > 0 else abs(float(np.max(z))))
+    assert abs(Decimal(float(got)) - exact) <= 4 * Decimal(float(sl.ulp(scale)))
+
+
+# ------------------------------------------------ the exact reference ----
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-800, 800)))
+def test_reference_agrees_with_mpmath(z):
+    # 500 digits: z_k - LSE(z) may cancel up to about 350 digits here.
+    with mpmath.workdps(500):
+        terms = [mpmath.exp(mpmath.mpf(float(x))) for x in z]
+        total = mpmath.fsum(terms)
+        for got, term in zip(sl.exact_softmax(z), terms):
+            want = term / total
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35")
+        lse = mpmath.log(total)
+        assert abs(mpmath.mpf(str(sl.exact_logsumexp(z))) - lse) <= max(abs(lse), 1) * mpmath.mpf("1e-35")
+        for got, x in zip(sl.exact_log_softmax(z), z):
+            want = mpmath.mpf(float(x)) - lse  # 0 for L = 1, up to mpmath's own 10^-500
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35") + mpmath.mpf("1e-450")
+
+
+def test_reference_special_values():
+    a = sl.exact_softmax([0.0, -np.inf, 0.0])
+    assert list(a) == [Decimal("0.5"), Decimal(0), Decimal("0.5")]
+    assert sl.exact_log_softmax([0.0, -np.inf])[1] == Decimal("-Infinity")
+    for row in ([-np.inf, -np.inf], [0.0, np.inf], [0.0, np.nan]):
+        assert all(v.is_nan() for v in sl.exact_softmax(row))
+        assert all(v.is_nan() for v in sl.exact_log_softmax(row))
+    assert sl.exact_logsumexp([-np.inf, -np.inf]) == Decimal("-Infinity")
+    assert sl.exact_logsumexp([0.0, np.inf]) == Decimal("Infinity")
+    assert sl.exact_logsumexp([0.0, np.nan])[()].is_nan()
+
+
+def test_reference_keeps_the_winner_below_one():
+    # 1/(1 + e^-800) is below 1 by far less than 10^-40, yet in [1/2, 1).
+    a = sl.exact_softmax([0.0, -800.0])
+    assert a[0] < 1
+    assert sl.ulp(a[0])[()] == 2.0**-53
+
+
+def test_reference_cancellation_in_logsumexp():
+    # LSE = log 2 - fl(log 2): about 2.3e-17, found despite cancelling 16 digits.
+    m = -float(np.log(2.0))
+    got = sl.exact_logsumexp([m, m])
+    with mpmath.workdps(80):
+        want = mpmath.log(2) + mpmath.mpf(m)
+        assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35")
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_reference_axis_and_shape(axis):
+    z = np.array([[0.0, 1.0, 2.0], [3.0, -1.0, 0.5]])
+    a = sl.exact_softmax(z, axis=axis)
+    assert a.shape == z.shape and a.dtype == object
+    np.testing.assert_allclose(a.astype(np.float64), sl.softmax(z, axis=axis), rtol=1e-15)
+    assert sl.exact_logsumexp(z, axis=axis).shape == (3,) if axis == 0 else (2,)
+
+
+# ------------------------------------------------------------ ulps ----
+
+
+def test_ulp_values():
+    assert sl.ulp(1.0)[()] == 2.0**-52
+    just_below_one = decimal.Context(prec=60).subtract(1, Decimal("1e-50"))
+    assert sl.ulp(just_below_one)[()] == 2.0**-53  # just below 1: the binade below
+    assert sl.ulp(0.0, np.float32)[()] == 2.0**-149
+    assert sl.ulp(1e-40, np.float32)[()] == 2.0**-149  # subnormal: the smallest subnormal
+    assert sl.ulp(65504.0, np.float16)[()] == 32.0
+    assert sl.ulp(1e10, np.float16)[()] == 32.0  # beyond the range: the top binade's ulp
+    assert np.isnan(sl.ulp(np.inf))
+
+
+def test_ulp_error_conventions():
+    one = np.array([1.0])
+    assert sl.ulp_error(one, [1.0])[0] == 0
+    assert sl.ulp_error(np.array([1.0 + 2**-52]), [1.0])[0] == 1
+    # Underflow: 0 for a true value below half the smallest subnormal is correct rounding.
+    wide = decimal.Context(prec=2000)
+    assert sl.ulp_error(np.array([0.0]), [wide.power(2, -1076)])[0] == 0.25
+    # Flushing a representable subnormal to 0 costs its whole size in ulps.
+    assert sl.ulp_error(np.array([0.0]), [wide.power(2, -1060)])[0] == 2.0**14
+    # Overflow: inf is right when the true value rounds to inf, wrong otherwise.
+    assert sl.ulp_error(np.array([np.inf], dtype=np.float16), [Decimal(70000)])[0] == 0
+    assert sl.ulp_error(np.array([np.inf], dtype=np.float16), [Decimal(65519)])[0] == np.inf
+    # Infinities and NaN in the exact value.
+    assert sl.ulp_error(np.array([-np.inf]), [Decimal("-Infinity")])[0] == 0
+    assert sl.ulp_error(np.array([-1e308]), [Decimal("-Infinity")])[0] == np.inf
+    assert sl.ulp_error(np.array([np.nan]), [Decimal("NaN")])[0] == 0
+    assert sl.ulp_error(np.array([np.nan]), [Decimal(1)])[0] == np.inf
+    assert sl.ulp_error(np.array([0.5]), [Decimal("NaN")])[0] == np.inf
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_ulp_error_uses_the_dtype_of_the_result(dtype):
+    x = np.array([1.0], dtype=dtype)
+    nxt = np.nextafter(x, np.array([2.0], dtype=dtype))
+    assert sl.ulp_error(nxt, [Decimal(1)])[0] == 1.0
+
+
+# -------------------------------------------------------------- dtypes ----
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("family", sl.HARD_FAMILIES)
+def test_dtype_preserved_on_hard_inputs(family, dtype):
+    z = sl.hard_logits(family, dtype, rows=2, length=5)
+    assert z.dtype == dtype and z.shape == (2, 5)
+    for f in (sl.softmax, sl.log_softmax, sl.logsumexp):
+        assert f(z).dtype == dtype
+
+
+def test_hard_logits_is_seeded():
+    a = sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=5)
+    b = sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=5)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=6))
+
+
+def test_hard_logits_has_ties_and_minus_inf():
+    z = sl.hard_logits("ties and near-ties", np.float64, rows=20, length=16)
+    assert any(np.sum(row == row.max()) > 1 for row in z)
+    w = sl.hard_logits("-inf entries", np.float64, rows=4, length=50)
+    assert np.isneginf(w).any() and np.isfinite(w[:, 0]).all()
+
+
+# ----------------------------------------------------------- bad input ----
+
+
+@pytest.mark.parametrize("f", [sl.exact_softmax, sl.exact_log_softmax, sl.exact_logsumexp])
+@pytest.mark.parametrize(
+    ("bad", "exc", "message"),
+    [
+        ([], ValueError, r"axis 0 is empty"),
+        (3.0, ValueError, r"is a scalar"),
+        ("1, 2", TypeError, r"got a str"),
+        ([True, False], TypeError, r"boolean dtype"),
+        ([1.0 + 2.0j], TypeError, r"complex dtype"),
+        ([[1.0, 2.0], [3.0]], ValueError, r"rectangular array"),
+    ],
+)
+def test_reference_bad_input(f, bad, exc, message):
+    with pytest.raises(exc, match=message):
+        f(bad)
+
+
+def test_reference_bad_axis():
+    with pytest.raises(ValueError, match=r"axis=2 is out of range"):
+        sl.exact_softmax(np.zeros((2, 3)), axis=2)
+    with pytest.raises(TypeError, match=r"axis must be an int, got float"):
+        sl.exact_logsumexp(np.zeros((2, 3)), axis=1.0)
+
+
+def test_ulp_error_bad_input():
+    with pytest.raises(ValueError, match=r"exact has shape \(2,\) but computed has shape \(3,\)"):
+        sl.ulp_error(np.zeros(3), [Decimal(0), Decimal(0)])
+    with pytest.raises(TypeError, match=r"exact must hold real numbers .* got str"):
+        sl.ulp_error(np.zeros(1), ["0.5"])
+    with pytest.raises(TypeError, match=r"computed must be an array of real numbers, got a str"):
+        sl.ulp_error("0.5", [Decimal(0)])
+    with pytest.raises(TypeError, match=r"computed has complex dtype"):
+        sl.ulp_error(np.array([1j]), [Decimal(0)])
+
+
+def test_ulp_bad_dtype():
+    with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got int64"):
+        sl.ulp(1.0, np.int64)
+    with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got 'nonsense'"):
+        sl.ulp(1.0, "nonsense")
+    with pytest.raises(TypeError, match=r"x must hold real numbers"):
+        sl.ulp([None])
+
+
+def test_hard_logits_bad_input():
+    with pytest.raises(ValueError, match=r"family='easy' is unknown; expected one of 'wide spread'"):
+        sl.hard_logits("easy")
+    with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got int32"):
+        sl.hard_logits("wide spread", np.int32)
+    with pytest.raises(ValueError, match=r"rows=0 is too small; expected an integer >= 1"):
+        sl.hard_logits("wide spread", rows=0)
+    with pytest.raises(TypeError, match=r"length must be an int, got float 3.0"):
+        sl.hard_logits("wide spread", length=3.0)
+    with pytest.raises(ValueError, match=r"seed=-1 is too small; expected an integer >= 0"):
+        sl.hard_logits("wide spread", seed=-1)
