@@ -132,6 +132,12 @@ class PageResult:
     problems: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def lap(self, step: str, since: float) -> float:
+        now = time.monotonic()
+        self.steps[step] = self.steps.get(step, 0.0) + now - since
+        return now
 
 
 # MathJax 3 loads with `defer`; startup.promise resolves after the first typeset.
@@ -152,7 +158,8 @@ MATH_REPORT = """() => {
       untypeset.push(node.textContent.trim().slice(0, 80));
     }
   }
-  // Raw TeX delimiters anywhere in the visible text (outside code and typeset math).
+  // Raw TeX anywhere in the visible text (outside code and typeset math): a \\( \\[ or $$
+  // delimiter, $...$ (never a delimiter in this book) or a command such as \\texttt.
   const raw = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (t) => t.parentElement.closest('pre, code, script, style, textarea, mjx-container, .highlight')
@@ -160,7 +167,8 @@ MATH_REPORT = """() => {
   });
   while (walker.nextNode()) {
     const text = walker.currentNode.textContent;
-    if (/\\\\\\(|\\\\\\[|\\$\\$/.test(text)) raw.push(text.trim().slice(0, 80));
+    const m = text.match(/\\\\\\(|\\\\\\[|\\$\\$|\\$[^\\s$](?:[^$\\n]{0,120}?[^\\s$])?\\$|\\\\[a-zA-Z]{2,}/);
+    if (m) raw.push(text.slice(Math.max(0, m.index - 30), m.index + 50).trim());
   }
   const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error]')]
     .map(e => (e.getAttribute('data-mjx-error') || e.textContent).slice(0, 80));
@@ -191,22 +199,28 @@ TOGGLE_STATE = """(el) => ({
 })"""
 
 
-# After the screenshots: MathJax's CommonHTML output is thousands of
-# presentational elements per page, marked aria-hidden (the accessible form is
-# the MathML that MathJax puts next to it, which stays). Emptying it makes axe
-# several times faster and changes nothing axe judges. Repeated code tokens are
-# marked so that colour contrast is checked once per token class and background
-# (Pygments colours are per class), not on thousands of identical spans.
+# After the screenshots, the page is thinned for axe (it is thrown away after).
+# MathJax's CommonHTML output is thousands of presentational elements, marked
+# aria-hidden (the accessible form is the MathML that MathJax puts next to it,
+# which stays): emptied. Code blocks are thousands of Pygments token spans whose
+# colour depends only on their class: the first span of each class on each
+# background stays, the repeats become plain text (checked as the block's own
+# text colour). Axe then runs several times faster and judges the same colours.
 PREPARE_FOR_AXE = """() => {
   for (const m of document.querySelectorAll('mjx-container > mjx-math[aria-hidden="true"]')) m.replaceChildren();
-  const seen = new Set();
+  // Read every style first, then change the DOM (interleaving would re-style the page each time).
+  const seen = new Set(), repeats = [], background = new Map();
   for (const span of document.querySelectorAll('.highlight pre span')) {
+    if (span.children.length) continue;
     const pre = span.closest('pre');
-    const key = span.className + '|' + getComputedStyle(pre).backgroundColor;
-    if (seen.has(key)) span.setAttribute('data-axe-repeat', ''); else seen.add(key);
+    if (!background.has(pre)) background.set(pre, getComputedStyle(pre).backgroundColor);
+    const key = span.className + '|' + background.get(pre);
+    if (seen.has(key)) repeats.push(span); else seen.add(key);
   }
+  for (const span of repeats) span.replaceWith(span.textContent);
+  document.body.normalize();
 }"""
-AXE_CONTEXT = {"exclude": [["mjx-container > mjx-math"], ["[data-axe-repeat]"]]}
+AXE_CONTEXT = {"exclude": [["mjx-container > mjx-math"]]}
 # `preload: false`: axe would otherwise re-fetch every stylesheet itself and
 # resolve the theme's `@import` against the page's URL (a false 404).
 AXE_ALL = {"resultTypes": ["violations"], "preload": False}
@@ -215,7 +229,8 @@ AXE_COLOURS = {**AXE_ALL, "runOnly": {"type": "rule", "values": ["color-contrast
 
 
 def _shot_name(page_path: str, mode: str) -> Path:
-    return SCREENSHOTS / f"{page_path.removesuffix('.html').replace('/', '--')}.{mode}.png"
+    # JPEG: a long chapter is 1280 x 30000 pixels, which PNG takes seconds to encode.
+    return SCREENSHOTS / f"{page_path.removesuffix('.html').replace('/', '--')}.{mode}.jpg"
 
 
 def _set_theme(page: Any, mode: str) -> None:
@@ -251,8 +266,10 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
     page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
     page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
     try:
+        t = time.monotonic()
         target = _redirect_target(page_path)
         page.goto(site + page_path, wait_until="load")
+        t = result.lap("load", t)
         if target is not None:  # checked where it lands, a page of its own here
             landing = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), target))
             page.wait_for_url(site + landing)
@@ -268,19 +285,22 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         if math["mathNodes"] and not math["hasMathJaxScript"]:
             problems.append(f"{math['mathNodes']} math nodes but no MathJax script on the page")
         problems += [f"formula not typeset: {t!r}" for t in math["untypeset"]]
-        problems += [f"raw TeX delimiters in the text: {t!r}" for t in math["raw"]]
-        problems += [f"MathJax error: {t!r}" for t in math["errors"]]
+        problems += [f"raw TeX in the text (not typeset): {t!r}" for t in math["raw"]]
+        problems += [f"MathJax error: {e!r}" for e in math["errors"]]
+        t = result.lap("math", t)
 
         # Images.
         images = page.evaluate(IMAGE_REPORT)
         problems += [f"image did not load: {i['src']}" for i in images if i["width"] <= 0]
         problems += [f"image without alt text: {i['src']}" for i in images if not i["alt"]]
+        t = result.lap("images", t)
 
         # Screenshots, light then dark (the pydata theme keys its colours off data-theme).
-        page.screenshot(path=str(_shot_name(page_path, "light")), full_page=True)
+        page.screenshot(path=str(_shot_name(page_path, "light")), full_page=True, quality=80)
         _set_theme(page, "dark")
-        page.screenshot(path=str(_shot_name(page_path, "dark")), full_page=True)
+        page.screenshot(path=str(_shot_name(page_path, "dark")), full_page=True, quality=80)
         _set_theme(page, "light")
+        t = result.lap("screenshots", t)
 
         # Folded solutions (sphinx-togglebutton turns `.admonition.dropdown` into a toggle).
         toggles = page.locator(".admonition.dropdown")
@@ -300,12 +320,16 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
                 problems.append(f"{label}: did not open on click")
             elif "solution" in (toggle.get_attribute("class") or ""):
                 counts["solutions"] += 1
+        t = result.lap("toggles", t)
 
         # Accessibility, with every solution open, in both colour modes.
         page.evaluate(PREPARE_FOR_AXE)
+        t = result.lap("axe prepare", t)
         problems += [f"axe (light): {v}" for v in _serious(axe, page, AXE_ALL)]
+        t = result.lap("axe light", t)
         _set_theme(page, "dark")
         problems += [f"axe (dark): {v}" for v in _serious(axe, page, AXE_COLOURS)]
+        t = result.lap("axe dark", t)
 
         counts["pages"] += 1
         counts["formulas"] += math["formulas"]
@@ -359,7 +383,7 @@ def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if not PAGES:
         _missing(f"no built book at {HTML_DIR}: run `make book` (or set BOOK_HTML_DIR)")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for old in SCREENSHOTS.glob("*.png"):  # no stale pictures of pages that are gone
+    for old in [*SCREENSHOTS.glob("*.png"), *SCREENSHOTS.glob("*.jpg")]:  # no stale pictures
         old.unlink()
     jobs: queue.Queue[str] = queue.Queue()
     # Longest pages first, so that the workers finish together.
@@ -398,7 +422,10 @@ def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                 f"screenshots in {SCREENSHOTS}"
             )
             slowest = sorted(results.items(), key=lambda kv: -kv[1].seconds)[:3]
-            reporter.write_line("slowest pages: " + ", ".join(f"{p} {r.seconds:.1f} s" for p, r in slowest))
+            reporter.write_line("slowest pages (seconds per step):")
+            for path, r in slowest:
+                steps = ", ".join(f"{k} {v:.1f}" for k, v in r.steps.items())
+                reporter.write_line(f"  {path}: {r.seconds:.1f} s ({steps})")
     return results
 
 
