@@ -102,6 +102,11 @@ def api_markdown() -> tuple[str, list[str]]:
     ]
 
     lines = [
+        # The package's own docstring: its modules, each with one purpose.
+        "```{eval-rst}",
+        f".. automodule:: {PACKAGE}",
+        "```",
+        "",
         "## Every public name",
         "",
         f"Everything that `import {PACKAGE} as sl` exports (`{PACKAGE}.__all__`), in alphabetical order. "
@@ -129,7 +134,11 @@ def generate_api_page(app: Sphinx, docname: str, source: list[str]) -> None:
     if API_MARKER not in source[0]:
         LOGGER.warning(f"{API_DOCNAME}.md: marker line {API_MARKER!r} not found; the API page stays empty")
         return
-    text, problems = api_markdown()
+    try:
+        text, problems = api_markdown()
+    except Exception as exc:  # an unimportable module: say which, and fail the strict build
+        LOGGER.warning(f"{API_DOCNAME}.md: cannot document {PACKAGE}: {type(exc).__name__}: {exc}", location=API_DOCNAME)
+        return
     for problem in problems:
         LOGGER.warning(problem, location=API_DOCNAME)
     source[0] = source[0].replace(API_MARKER, text)
