@@ -8,7 +8,8 @@ built book, served on 127.0.0.1, and checks what a reader meets:
   no MathJax error nodes);
 - every image has loaded (``naturalWidth > 0``) and has non-empty alt text;
 - no request leaves the local server (the book works offline) and no request
-  fails or gets an HTTP error (no missing favicon, font or script);
+  fails or gets an HTTP error (no missing font or script); the favicon loads and
+  the page has a title, a language, a viewport and a description;
 - the console shows no errors and the page raises no uncaught exception;
 - axe-core finds no serious or critical accessibility violation, in light and
   in dark mode, with every solution opened;
@@ -192,6 +193,20 @@ IMAGE_REPORT = """async () => {
   }));
 }"""
 
+HEAD_REPORT = """async () => {
+  const icons = [];
+  for (const link of document.querySelectorAll('link[rel~="icon"]')) {
+    const response = await fetch(link.href);
+    icons.push([link.href, response.status]);
+  }
+  const missing = [];
+  if (!document.title.trim()) missing.push('<title>');
+  if (!document.documentElement.lang) missing.push('<html lang>');
+  if (!document.querySelector('meta[name="viewport"]')) missing.push('viewport');
+  if (!(document.querySelector('meta[name="description"]') || {}).content) missing.push('description');
+  return {icons, missing};
+}"""
+
 TOGGLE_STATE = """(el) => ({
   folded: el.classList.contains('toggle-hidden'),
   hasButton: !!el.querySelector('button.toggle-button'),
@@ -296,6 +311,12 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         images = page.evaluate(IMAGE_REPORT)
         problems += [f"image did not load: {i['src']}" for i in images if i["width"] <= 0]
         problems += [f"image without alt text: {i['src']}" for i in images if not i["alt"]]
+        # The favicon: headless Chromium does not fetch it, so ask for it (and page metadata).
+        head = page.evaluate(HEAD_REPORT)
+        if not head["icons"]:
+            problems.append("no favicon link in <head>")
+        problems += [f"favicon {url} gives HTTP {status}" for url, status in head["icons"] if status != 200]
+        problems += [f"missing page metadata: {what}" for what in head["missing"]]
         t = result.lap("images", t)
 
         # Screenshots, light then dark (the pydata theme keys its colours off data-theme).
