@@ -21,6 +21,7 @@ Small things that configuration alone cannot do:
 
 from __future__ import annotations
 
+import hashlib
 import html
 import importlib
 import json
@@ -173,7 +174,16 @@ def resolve_package_alias(app: Sphinx, env: Any, node: Any, contnode: Any) -> An
 
 def always_reread_api(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
     # A module added to the package changes the page although api.md did not.
-    return [API_DOCNAME] if API_DOCNAME in env.found_docs else []
+    outdated = [API_DOCNAME] if API_DOCNAME in env.found_docs else []
+    # A changed _toc.yml (a chapter added, numbering switched on) changes every
+    # page's navigation and numbers, but Sphinx would rewrite only the changed
+    # pages: the others would keep a stale sidebar. Re-read them all.
+    toc = Path(app.srcdir) / "_toc.yml"
+    digest = hashlib.sha256(toc.read_bytes()).hexdigest() if toc.exists() else ""
+    if getattr(env, "book_toc_digest", None) != digest:
+        env.book_toc_digest = digest
+        outdated = sorted(env.found_docs)
+    return outdated
 
 
 # ----------------------------------------------------------- .md download ----
