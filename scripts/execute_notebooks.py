@@ -3,7 +3,9 @@
 Usage: python scripts/execute_notebooks.py chapters/01_softmax.ipynb [...]
 
 Execution counts run 1..n, no timing metadata is recorded, and a cell that
-raises stops the run unless it is tagged ``raises-exception``.
+raises stops the run unless it is tagged ``raises-exception``. A notebook
+that writes to stderr (a warning, a log line) is not saved: the book's
+outputs must be clean, and tests/test_notebook_hygiene.py would reject it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ def execute(path: Path) -> None:
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
         record_timing=False,
+        # One stream output per cell and stream, however the kernel flushed:
+        # the committed JSON does not depend on timing.
+        coalesce_streams=True,
     )
     client.execute()
+    for i, cell in enumerate(c for c in nb.cells if c.cell_type == "code"):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                raise SystemExit(f"{path}: code cell {i + 1} wrote to stderr, not saved:\n{out['text'][:500]}")
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nbformat.write(nb, path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -30,6 +31,19 @@ def test_layout_row_is_output_column_is_input():
     # J[j, i] = da_j/dz_i = a_j (delta_ij - a_i); check one off-diagonal entry by hand.
     assert J[0, 2] == pytest.approx(-a[0] * a[2], rel=1e-15)
     assert J[1, 1] == pytest.approx(a[1] * (1 - a[1]), rel=1e-15)
+
+
+@pytest.mark.parametrize("gap", [20.0, 40.0, 200.0, 700.0])
+def test_jacobian_diagonal_has_no_cancellation(gap):
+    # J_00 = a_0 (1 - a_0) = a_0 a_1 with a_0 ~ 1: a - a*a would give 0 or a
+    # multiple of 2^-53; the exact value is e^-gap / (1 + e^-gap)^2.
+    z = np.array([gap, 0.0, -1.0])
+    with mp.workdps(400):  # 1 - a_0 ~ e^-700 needs more than 304 digits
+        e = [mp.exp(mp.mpf(x)) for x in z]
+        s = mp.fsum(e)
+        want = [float(e[j] / s * (1 - e[j] / s)) for j in range(3)]
+    got = np.diag(sl.softmax_jacobian(z))
+    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(float).eps, atol=0)
 
 
 @given(logit_vectors(max_size=10, bound=30.0))

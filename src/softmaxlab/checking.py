@@ -37,13 +37,18 @@ def decade_bound(x: float) -> str:
     return f"< 1e{math.floor(math.log10(x)) + 1:+03d}".replace("+", "")
 
 
+def _yes_no(flag: bool) -> str:
+    return "yes" if flag else "no "
+
+
 def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, atol: float = 1e-15) -> float:
     r"""Compare ``computed`` with ``reference``, print one line, raise if they differ.
 
     The comparison is elementwise :math:`|c - r| \le \mathrm{atol} +
     \mathrm{rtol}\,|r|` (NaNs must match NaNs, infinities must match exactly).
-    The printed line says whether the two are bit-for-bit equal, whether they
-    are close, and the largest absolute difference as a power of ten.
+    The printed line says whether the two are bit-for-bit equal ("exact"),
+    whether they are within the tolerance ("close"), and the largest absolute
+    difference, bounded by a power of ten.
 
     Parameters
     ----------
@@ -71,7 +76,7 @@ def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, ato
     >>> import numpy as np
     >>> from softmaxlab import check
     >>> _ = check("0.1 + 0.2 vs 0.3", np.array(0.1 + 0.2), np.array(0.3))
-    0.1 + 0.2 vs 0.3                         exact: False  close: True   max abs diff < 1e-16
+    0.1 + 0.2 vs 0.3                   exact no  close yes max diff < 1e-16
     """
     c = np.asarray(computed, dtype=np.float64)
     r = np.asarray(reference, dtype=np.float64)
@@ -90,7 +95,8 @@ def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, ato
     max_diff = float(np.max(diff)) if diff.size else 0.0
     close = bool(np.all(ok))
     shown = "= nan" if math.isnan(max_diff) else decade_bound(max_diff)
-    print(f"{label:<40} exact: {str(exact):<6} close: {str(close):<6} max abs diff {shown}")
+    # About 70 characters wide, so the line fits a book page without scrolling.
+    print(f"{label:<34} exact {_yes_no(exact)} close {_yes_no(close)} max diff {shown}")
     if not close:
         flat = int(np.argmax(np.where(ok, -1.0, np.where(np.isnan(diff), np.inf, diff))))
         worst = tuple(int(i) for i in np.unravel_index(flat, diff.shape))

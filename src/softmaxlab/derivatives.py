@@ -78,8 +78,21 @@ def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarr
             "which compute J v and u^T J in O(L) memory without forming J"
         )
     a = softmax(arr)
-    eye = np.eye(L, dtype=a.dtype)
-    return a[..., :, None] * eye - a[..., :, None] * a[..., None, :]
+    jac = -(a[..., :, None] * a[..., None, :])
+    # The diagonal a_j (1 - a_j), with 1 - a_j computed without cancellation:
+    # for an entry below 1/2 the subtraction is accurate; the one entry that
+    # can be near 1 is the largest, and there 1 - a_k is the sum of the other
+    # outputs, each of them accurate. (a - a*a loses every digit of a tiny
+    # diagonal: for z = (40, 0) it returns 0 or a multiple of 2^-53 instead of
+    # 4.2e-18.)
+    rest = 1.0 - a
+    k = np.argmax(a, axis=-1)[..., None]
+    others = a.copy()
+    np.put_along_axis(others, k, 0.0, axis=-1)
+    np.put_along_axis(rest, k, np.sum(others, axis=-1, keepdims=True), axis=-1)
+    diag = np.einsum("...jj->...j", jac)  # a writable view of the diagonal
+    diag[...] = a * rest
+    return jac
 
 
 def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
