@@ -21,6 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 help:
 	@echo "make book       build the HTML book into $(HTML) (sets up .venv first if needed)"
 	@echo "make test       build the book, then run every test: unit, property, doctests, hygiene, the browser test, strict nbval"
+	@echo "                (TEST_WORKERS=1 for one process; default 2)"
 	@echo "make lab        open the chapters in JupyterLab"
 	@echo "make notebooks  re-execute notebooks in place in a fresh kernel (NB=path to pick one)"
 	@echo "make serve      serve the built book on http://localhost:$(PORT)"
@@ -37,16 +38,31 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --constraint constraints.txt --editable '.[dev]'
 	touch $(STAMP)
 
-book: $(STAMP)
-	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going
+# Everything the HTML is made from. When none of it is newer than the last
+# successful build, `make book` (and `make test`) skip Sphinx, whose own
+# nothing-changed rebuild takes about 9 s; `make -B book` forces a build.
+BOOK_SOURCES := _config.yml _toc.yml references.bib $(wildcard *.md) $(wildcard chapters/*.ipynb) \
+	$(wildcard _static/*) $(wildcard _ext/*.py) $(wildcard src/softmaxlab/*.py)
+BOOK_STAMP := $(BUILD_ROOT)/_build/.book-built
+
+book: $(BOOK_STAMP)
 	@echo "Open $(abspath $(HTML))/index.html"
+
+$(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
+	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going
+	touch $@
 
 # The book is built first: tests/test_browser.py opens every page of it in
 # headless Chromium (it skips when /usr/bin/chromium is missing, unless
-# BOOK_BROWSER_REQUIRED is set, as .ci/run does).
-test: book
-	BOOK_HTML_DIR=$(abspath $(HTML)) $(BIN)/python -m pytest
-	$(BIN)/python -m pytest --nbval chapters --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# BOOK_BROWSER_REQUIRED is set, as .ci/run does). One pytest run holds every
+# test: unit, property and doctests, the browser test, and strict nbval on
+# every chapter. pytest-xdist spreads it over TEST_WORKERS processes, a whole
+# file (a notebook's cells, in order, in one kernel) to each at a time.
+TEST_WORKERS ?= 2
+test: $(BOOK_STAMP)
+	BOOK_HTML_DIR=$(abspath $(HTML)) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
+		tests src/softmaxlab chapters \
+		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters

@@ -17,6 +17,10 @@ Small things that configuration alone cannot do:
 5. **Accessibility and math everywhere.** MathJax is loaded on every page (math
    in chapter titles shows in every page's navigation), and citation entries get
    a role that their list may contain.
+6. **A favicon.ico at the root.** Pages name ``_static/favicon.svg``, but a page
+   without that link (Jupyter Book's ``index.html`` redirect) makes the browser
+   ask for ``/favicon.ico``; a 404 there is a console error. The icon is drawn
+   from the same three bars as the SVG.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import importlib
 import json
 import pkgutil
 import re
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -300,6 +306,48 @@ def fix_citation_roles(app: Sphinx, pagename: str, templatename: str, context: d
     if 'role="doc-biblioentry"' in body:
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
+# The favicon's bars, (x, y, width, height, RGB) on a 64 x 64 grid, as in
+# _static/favicon.svg (corners are left square at this size).
+_ICON_BARS = [
+    (10, 30, 12, 24, (0x56, 0xB4, 0xE9)),
+    (26, 12, 12, 42, (0x00, 0x72, 0xB2)),
+    (42, 42, 12, 12, (0xD5, 0x5E, 0x00)),
+]
+
+
+def _icon_png(size: int = 32) -> bytes:
+    """A size x size PNG of the favicon: white tile, blue border, three bars."""
+    scale = 64 / size
+    rows = []
+    for py in range(size):
+        row = bytearray([0])  # PNG filter type 0 for this row
+        for px in range(size):
+            x, y = (px + 0.5) * scale, (py + 0.5) * scale
+            rgb = (0xFF, 0xFF, 0xFF)
+            if min(x, y, 64 - x, 64 - y) < 3:
+                rgb = (0x00, 0x72, 0xB2)
+            for bx, by, bw, bh, colour in _ICON_BARS:
+                if bx <= x < bx + bw and by <= y < by + bh:
+                    rgb = colour
+            row += bytes(rgb)
+        rows.append(bytes(row))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+
+
+def write_favicon_ico(app: Sphinx, exception: BaseException | None) -> None:
+    """An ICO file holding one PNG image (read by every current browser)."""
+    if exception is not None or app.builder.format != "html":
+        return
+    png = _icon_png(32)
+    icondir = struct.pack("<HHH", 0, 1, 1)
+    entry = struct.pack("<BBBBHHII", 32, 32, 0, 0, 1, 32, len(png), 6 + 16)
+    (Path(app.outdir) / "favicon.ico").write_bytes(icondir + entry + png)
+
 
 def setup(app: Sphinx) -> dict[str, Any]:
     # MathJax on every page, not only on pages with math in their body: chapter
@@ -312,4 +360,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", add_description)
     app.connect("html-page-context", drop_unused_thebe)
     app.connect("html-page-context", fix_citation_roles)
+    app.connect("build-finished", write_favicon_ico)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -319,10 +319,13 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         problems += [f"missing page metadata: {what}" for what in head["missing"]]
         t = result.lap("images", t)
 
-        # Screenshots, light then dark (the pydata theme keys its colours off data-theme).
+        # Screenshots: the whole page in light mode, the first screen in dark
+        # mode (the pydata theme keys its colours off data-theme). axe checks
+        # the contrast of the whole page in both modes below; a full-page dark
+        # picture doubled the cost of this step for a person's glance.
         page.screenshot(path=str(_shot_name(page_path, "light")), full_page=True, quality=80)
         _set_theme(page, "dark")
-        page.screenshot(path=str(_shot_name(page_path, "dark")), full_page=True, quality=80)
+        page.screenshot(path=str(_shot_name(page_path, "dark")), quality=80)
         _set_theme(page, "light")
         t = result.lap("screenshots", t)
 
@@ -416,11 +419,14 @@ def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     results: dict[str, PageResult] = {}
     errors: list[BaseException] = []
     start = time.monotonic()
+    # Made here, not in the threads: two threads creating pytest's base
+    # temporary directory at once race (FileExistsError under pytest-xdist).
+    profiles = [tmp_path_factory.mktemp(f"chromium-profile-{i}") for i in range(WORKERS)]
     with _Site(HTML_DIR) as site:
 
         def run(i: int) -> None:
             try:
-                _worker(site.url, jobs, results, tmp_path_factory.mktemp(f"chromium-profile-{i}"))
+                _worker(site.url, jobs, results, profiles[i])
             except BaseException as exc:  # reported below, in the main thread
                 errors.append(exc)
 
