@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml constraints.txt
 # Everything the HTML is made from. When none of it is newer than the last
 # successful build, `make book` (and `make test`) skip Sphinx, whose own
 # nothing-changed rebuild takes about 9 s; `make -B book` forces a build.
-BOOK_SOURCES := _config.yml _toc.yml references.bib $(wildcard *.md) $(wildcard chapters/*.ipynb) \
+BOOK_SOURCES := _config.yml _toc.yml references.bib $(filter-out README.md,$(wildcard *.md)) $(wildcard chapters/*.ipynb) \
 	$(wildcard _static/*) $(wildcard _ext/*.py) $(wildcard src/softmaxlab/*.py)
 BOOK_STAMP := $(BUILD_ROOT)/_build/.book-built
 
