@@ -13,6 +13,14 @@ NB ?= $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
 
 export JAX_PLATFORMS := cpu
+# JAX's persistent compilation cache, kept with the environment it belongs to:
+# every compilation (even the quick ones) is stored, so a second `make test`
+# or `make notebooks` reuses the XLA programs of the first instead of
+# compiling them again (chapters 4 and 6 under nbval: 48 s -> 29 s). The
+# cached programs are the ones JAX would compile, so outputs do not change.
+export JAX_COMPILATION_CACHE_DIR := $(abspath $(VENV))/jax-cache
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS := 0
+export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
