@@ -159,8 +159,10 @@ MATH_REPORT = """() => {
       untypeset.push(node.textContent.trim().slice(0, 80));
     }
   }
-  // Raw TeX anywhere in the visible text (outside code and typeset math): a \\( \\[ or $$
-  // delimiter, $...$ (never a delimiter in this book) or a command such as \\texttt.
+  // Raw TeX anywhere in the visible text (outside code and typeset math): a \\( or \\[
+  // delimiter, any dollar sign (the book's prose never uses one, so a dollar left over
+  // is a $...$ or a $$ display that Markdown did not parse, such as a $$ block glued
+  // to the line above it) or a command such as \\texttt.
   const raw = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
     acceptNode: (t) => t.parentElement.closest('pre, code, script, style, textarea, mjx-container, .highlight')
@@ -168,7 +170,7 @@ MATH_REPORT = """() => {
   });
   while (walker.nextNode()) {
     const text = walker.currentNode.textContent;
-    const m = text.match(/\\\\\\(|\\\\\\[|\\$\\$|\\$[^\\s$](?:[^$\\n]{0,120}?[^\\s$])?\\$|\\\\[a-zA-Z]{2,}/);
+    const m = text.match(/\\\\\\(|\\\\\\[|\\$|\\\\[a-zA-Z]{2,}/);
     if (m) raw.push(text.slice(Math.max(0, m.index - 30), m.index + 50).trim());
   }
   const errors = [...document.querySelectorAll('mjx-merror, [data-mjx-error]')]

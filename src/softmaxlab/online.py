@@ -389,7 +389,7 @@ def online_softmax(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndar
 
     .. math::
 
-        a_j = \frac{e^{z_j - m}}{d}, \qquad (m, d) = \text{online\_state}(z).
+        a_j = \frac{e^{z_j - m}}{d}, \qquad (m, d) = \operatorname{online\_state}(z).
 
     The logits are read twice (the safe three-pass method reads them three
     times); the result is the same function as :func:`softmaxlab.softmax`.
