@@ -67,3 +67,26 @@ def test_finite_differences_bad_input():
         sl.finite_difference_jacobian(sl.softmax, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="step must be positive, got 0.0"):
         sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step=0.0)
+
+
+def test_flat_concatenates_cases_of_any_shape():
+    got = sl.flat([np.eye(2), [5], 7.0, np.array([True, False]), np.arange(3, dtype=np.int32)])
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, [1, 0, 0, 1, 5, 7, 1, 0, 0, 1, 2])
+    assert sl.flat([]).shape == (0,)
+    assert sl.flat(x for x in [np.ones(2)]).shape == (2,)  # any iterable, generators too
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.ones(3), r"flat expects an iterable of arrays \(one per case\), got ndarray"),
+        ("abc", r"got str"),
+        (3.0, r"got float"),
+        ([np.ones(2), np.array([1j])], r"entry 1 has dtype complex128; expected real numbers"),
+        ([["a"]], r"entry 0 has dtype <U1; expected real numbers"),
+    ],
+)
+def test_flat_rejects_bad_input(bad, message):
+    with pytest.raises(TypeError, match=message):
+        sl.flat(bad)

@@ -17,7 +17,7 @@ Every chapter of the book imports it. Modules, each with one purpose:
   and its deterministic printing.
 """
 
-from .checking import check, decade_bound, finite_difference_jacobian
+from .checking import check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
     JacobianTooLargeError,
@@ -75,6 +75,7 @@ __all__ = [
     "coordinate_small_multiples",
     "decade_bound",
     "finite_difference_jacobian",
+    "flat",
     "log_softmax",
     "logsumexp",
     "new_figure",

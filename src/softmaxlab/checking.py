@@ -14,7 +14,7 @@ import numpy as np
 
 from ._validation import as_float_array
 
-__all__ = ["check", "finite_difference_jacobian", "decade_bound"]
+__all__ = ["check", "finite_difference_jacobian", "decade_bound", "flat"]
 
 
 def decade_bound(x: float) -> str:
@@ -39,6 +39,46 @@ def decade_bound(x: float) -> str:
 
 def _yes_no(flag: bool) -> str:
     return "yes" if flag else "no "
+
+
+def flat(arrays: Any) -> np.ndarray:
+    """Concatenate arrays of any shapes into one float64 vector.
+
+    The chapters check a claim on many cases of different sizes at once:
+    ``check(label, flat(computed_per_case), flat(expected_per_case))``.
+
+    Parameters
+    ----------
+    arrays : iterable of array_like
+        Real arrays (NumPy, JAX, lists, scalars), each flattened in C order.
+
+    Returns
+    -------
+    numpy.ndarray
+        A 1-D float64 array; empty if ``arrays`` is empty.
+
+    Raises
+    ------
+    TypeError
+        If ``arrays`` is a single array or string rather than an iterable of
+        arrays, or an entry is not real (complex, string or object).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from softmaxlab import flat
+    >>> flat([np.eye(2), [5], 7.0])
+    array([1., 0., 0., 1., 5., 7.])
+    """
+    if isinstance(arrays, (np.ndarray, str, bytes)) or not hasattr(arrays, "__iter__"):
+        raise TypeError(f"flat expects an iterable of arrays (one per case), got {type(arrays).__name__}")
+    parts = []
+    for i, x in enumerate(arrays):
+        a = np.asarray(x)
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_):
+            raise TypeError(f"flat: entry {i} has dtype {a.dtype}; expected real numbers")
+        parts.append(np.ravel(a).astype(np.float64))
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, atol: float = 1e-15) -> float:
