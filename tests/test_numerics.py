@@ -225,3 +225,19 @@ def test_bad_axis(f):
         f(z, axis=1.0)
     with pytest.raises(TypeError, match=r"axis must be an int, got bool"):
         f(z, axis=True)
+
+
+@pytest.mark.parametrize("block", [1, 3, 64])
+@pytest.mark.parametrize(("shape", "axis"), [((1000,), -1), ((7, 200), -1), ((200, 7), 0), ((3, 50, 4), 1)])
+def test_blocked_float64_softmax_is_bit_for_bit_the_unblocked_one(monkeypatch, block, shape, axis):
+    # The float64 softmax works on blocks of columns (numerics._BLOCK elements
+    # at a time); every block size must give exactly the same numbers, -inf
+    # entries and huge spreads included.
+    from softmaxlab import numerics
+
+    z = np.random.default_rng(block).normal(scale=300.0, size=shape)
+    z.flat[::11] = -np.inf
+    whole = sl.softmax(z, axis=axis)  # default block: larger than any of these arrays
+    monkeypatch.setattr(numerics, "_BLOCK", block)
+    np.testing.assert_array_equal(sl.softmax(z, axis=axis), whole)
+    np.testing.assert_allclose(np.sum(whole, axis=axis), 1.0, rtol=4 * np.finfo(float).eps)

@@ -53,17 +53,26 @@ def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np
     """Split ``x - max(x)`` into a rounded part and its exact rounding error.
 
     Returns ``(finite, m, d, e, gone)``: ``m`` is the maximum along ``axis``,
-    ``finite`` says where it is finite, ``d = fl(x - m)`` and
-    ``d + e == x - m`` exactly (Knuth's TwoSum). Rows whose maximum is not
-    finite use 0 in place of ``m`` (no ``inf - inf`` is formed); their results
-    are replaced by NaN later. Entries whose difference is ``-inf`` (``-inf``
-    logits, or a difference beyond float64's range) are first raised to
-    ``m - 1e300``, whose exponential is 0 just the same, so that ``d`` and ``e`` stay finite;
-    ``gone`` marks them (``None`` when there are none).
+    ``finite`` says where it is finite, and ``d``, ``e``, ``gone`` are as in
+    :func:`_exact_difference`. Rows whose maximum is not finite use 0 in
+    place of ``m`` (no ``inf - inf`` is formed); their results are replaced
+    by NaN later.
     """
     m = np.max(x, axis=axis, keepdims=True)
     finite = np.isfinite(m)
-    m0 = np.where(finite, m, 0.0)
+    d, e, gone = _exact_difference(x, np.where(finite, m, 0.0))
+    return finite, m, d, e, gone
+
+
+def _exact_difference(x: np.ndarray, m0: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
+    """``d + e == x - m0`` exactly, ``d = fl(x - m0)`` (Knuth's TwoSum).
+
+    ``m0`` is finite and broadcasts against ``x``. Entries whose difference
+    is ``-inf`` (``-inf`` logits, or a difference beyond float64's range)
+    are first raised to ``m0 - 1e300``, whose exponential is 0 just the
+    same, so that ``d`` and ``e`` stay finite; ``gone`` marks them (``None``
+    when there are none).
+    """
     d = x - m0
     gone = None
     if d.size and not np.isfinite(np.min(d)):  # rare: -inf entries, overflow or NaN
@@ -78,19 +87,22 @@ def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np
     np.subtract(-m0, b_virtual, out=b_virtual)  # -m - b_virtual
     e += b_virtual
     d = np.subtract(x, m0, out=b_virtual)
-    return finite, m, d, e, gone
+    return d, e, gone
 
 
-def _split_sum(t: np.ndarray, axis: int, out: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split_sum(
+    t: np.ndarray, axis: int, out: np.ndarray | None = None, length: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``sum(t)`` along ``axis`` as ``Q + R``: ``Q`` exact, ``R`` the small remainders.
 
     Requires ``0 <= t <= 1``. ``sigma = 2^(bitlength(L) + 1) >= 2 L`` makes
     every partial sum of the leading parts a multiple of ``ulp(sigma)`` below
     ``2 sigma``, hence exactly representable, whatever the summation order.
-    Returns ``(Q, R, scratch)``; ``scratch`` (``out`` if given) is a spare
-    array shaped like ``t``.
+    ``L`` is ``length`` when ``t`` is a block of a longer axis, so that the
+    blocks' ``Q`` add up exactly too. Returns ``(Q, R, scratch)``;
+    ``scratch`` (``out`` if given) is a spare array shaped like ``t``.
     """
-    sigma = 2.0 ** (int(t.shape[axis]).bit_length() + 1)
+    sigma = 2.0 ** (int(t.shape[axis] if length is None else length).bit_length() + 1)
     q = np.add(t, sigma, out=out)
     q -= sigma
     big = np.sum(q, axis=axis, keepdims=True)
@@ -148,7 +160,8 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     is below 3 ulp, against hundreds for :func:`softmax_shifted`. float16
     and float32 input is computed with the shifted formula in float64 and
     rounded once, which is within 1 ulp of its own dtype. The work is
-    O(L), a few passes over the array, no Python loop over slices.
+    O(L): a few passes over the array, in float64 over blocks of columns that
+    stay in cache (a loop over about L / 32768 blocks, never over rows).
 
     Parameters
     ----------
@@ -196,20 +209,55 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
             np.exp(t, out=t)
             t /= np.where(finite, np.sum(t, axis=ax, keepdims=True), np.nan)
             return t.astype(arr.dtype)
-        finite, _, d, e, _ = _shifted_parts(arr, ax)
-        # Two arrays only (fresh memory costs more than arithmetic here):
-        # t(1 + e) is formed in place of d, and e's array is reused twice.
+        return _softmax64(arr, ax)
+
+
+# Elements per block of the float64 softmax: the block's two work arrays
+# (2 x 256 KiB) stay in a core's L2 cache through the ten elementwise passes
+# of TwoSum, exp and the split sum, which from main memory cost more than the
+# exponential itself (measured at L = 10^6: 11.4 ms unblocked, 7.3 ms blocked,
+# against 3.8 ms for the plain shifted formula).
+_BLOCK = 1 << 15
+
+
+def _softmax64(x: np.ndarray, axis: int) -> np.ndarray:
+    """The accurate float64 softmax, the softmax axis cut into column blocks.
+
+    Every step is elementwise or a per-row sum, so blocks of columns give the
+    same numbers as the whole axis at once: the leading parts of the split
+    sum are exact in any order, and the remainders are summed per block and
+    then across blocks. Rows are never looped over: a block holds all rows.
+    """
+    out = np.empty(x.shape)
+    xv, av = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)  # views
+    m = np.max(xv, axis=-1, keepdims=True)
+    finite = np.isfinite(m)
+    m0 = np.where(finite, m, 0.0)
+    length = xv.shape[-1]
+    step = max(1, _BLOCK // max(1, xv.size // length))
+    big = np.zeros(m.shape)
+    small = np.zeros(m.shape)
+    for j in range(0, length, step):
+        d, e, _ = _exact_difference(xv[..., j : j + step], m0)
+        # Two arrays per block: t(1 + e) is formed in place of d, and e's
+        # array is reused by the split sum.
         t = np.exp(d, out=d)
         e *= t
         t += e
-        big, small, scratch = _split_sum(t, ax, out=e)
-        s_hi = big + small  # |big| >= 1 > |small|: Fast2Sum is exact
-        s_lo = small - (s_hi - big)
-        s_hi = np.where(finite, s_hi, np.nan)
-        # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
-        a = np.divide(t, s_hi, out=t)
-        a += np.multiply(a, -(s_lo / s_hi), out=scratch)
-    return a
+        q, r, _ = _split_sum(t, -1, out=e, length=length)
+        big += q
+        small += r
+        av[..., j : j + step] = t
+    s_hi = big + small  # |big| >= 1 > |small|: Fast2Sum is exact
+    s_lo = small - (s_hi - big)
+    s_hi = np.where(finite, s_hi, np.nan)
+    # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
+    correction = -(s_lo / s_hi)
+    for j in range(0, length, step):
+        a = av[..., j : j + step]
+        a /= s_hi
+        a += a * correction
+    return out
 
 
 def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
