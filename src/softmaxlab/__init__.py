@@ -13,11 +13,13 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
+- :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
+  JAX's derivatives to check against;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
 """
 
-from .checking import check, decade_bound, finite_difference_jacobian, flat
+from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
     JacobianTooLargeError,
@@ -25,6 +27,7 @@ from .derivatives import (
     softmax_jvp,
     softmax_vjp,
 )
+from .examples import JAX_REFERENCES, example_logits, jax_reference
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
 from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
@@ -45,6 +48,10 @@ from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    "JAX_REFERENCES",
+    "example_logits",
+    "jax_reference",
+    "LABEL_WIDTH",
     "HARD_FAMILIES",
     "OnlineState",
     "chunk_states",
