@@ -100,6 +100,13 @@ bench: $(STAMP)  ## accuracy and speed benchmark
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --constraint constraints.txt --editable '.[dev,bench]'
 	$(BIN)/python benchmarks/accuracy.py
 
+# ruff (lint rules and formatting: pyproject.toml, chapters/ruff.toml for the
+# notebooks) and mypy --strict on the package.
+lint: $(STAMP)  ## ruff check, ruff format --check and mypy (zero findings)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
 # Plant errors in a copy of softmaxlab and check that strict nbval on the
 # chapters that rely on each function fails (scripts/mutants.py lists them).
 mutants: $(STAMP)  ## plant errors in softmaxlab and check that the chapters' checks catch each one
