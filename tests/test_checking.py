@@ -182,3 +182,10 @@ def test_jax_reference_matches_the_formula_and_refuses_unknown_names():
         sl.jax_reference("hessian")
     with pytest.raises(TypeError, match="name must be a string, got int"):
         sl.jax_reference(3)
+
+
+def test_glue_keeps_the_value_and_refuses_a_bad_name():
+    sl.glue("test-glue-value", 0.25, display=False)
+    assert sl.GLUED["test-glue-value"] == 0.25
+    with pytest.raises(TypeError, match="glue: name must be a string, got int"):
+        sl.glue(3, 0.25)

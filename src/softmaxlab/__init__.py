@@ -19,6 +19,7 @@ Every chapter of the book imports it. Modules, each with one purpose:
   and its deterministic printing.
 """
 
+from ._glue import GLUED, glue
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
@@ -48,6 +49,8 @@ from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    "GLUED",
+    "glue",
     "JAX_REFERENCES",
     "example_logits",
     "jax_reference",
