@@ -65,7 +65,7 @@ pre, .highlight pre { white-space: pre-wrap !important; word-break: break-word; 
 .cell_output pre { font-size: 8pt; }
 img { max-width: 100% !important; height: auto !important; }
 figure, .cell_output img, table { break-inside: avoid; }
-h1, h2, h3, h4 { break-after: avoid; }
+h1, h2, h3, h4, h5 { break-after: avoid; break-inside: avoid; }
 mjx-container[display="true"] { overflow: visible !important; }
 """
 
