@@ -24,7 +24,7 @@ export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book test test-unit test-reduced-isa lint lab notebooks serve bench mutants clean
+.PHONY: help setup book test test-unit test-reduced-isa test-plain lint lab notebooks serve bench pdf mutants clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
@@ -86,8 +86,41 @@ test-unit: $(STAMP)  ## unit, property and doctests only (no notebooks, no brows
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests src/softmaxlab \
 		--deselect tests/test_browser.py --deselect tests/test_nbval_is_strict.py
 
-lab: $(STAMP)  ## JupyterLab on chapters/
-	$(BIN)/jupyter lab chapters
+# JupyterLab on the chapters. Root in a container (a learner's docker run)
+# needs --allow-root; LAB_IP=0.0.0.0 to reach it from outside the container;
+# ARGS for anything else (make lab ARGS="--port 9999 --no-browser").
+LAB_IP ?= 127.0.0.1
+ARGS ?=
+lab: $(STAMP)  ## JupyterLab on chapters/ (LAB_IP=0.0.0.0, ARGS="--port 9999")
+	$(BIN)/jupyter lab --ip=$(LAB_IP) $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS) chapters
+
+# The reader's path, checked: a fresh venv on Python 3.13, a plain
+# `pip install .` (no extras, no constraints: the newest releases, as the
+# notebooks' install cell gets in Colab), nbclient and ipykernel to run the
+# notebooks, then every chapter top to bottom. A chapter that raises fails the
+# target; outputs may differ from the pinned ones and are not compared.
+PYTHON313 ?= $(firstword $(wildcard /root/.pyenv/versions/3.13.0/bin/python3.13) python3.13)
+PLAIN_VENV ?= $(BUILD_ROOT)/_build/plain-venv
+test-plain:  ## every chapter in a fresh Python 3.13 venv after a plain pip install (newest releases)
+	@command -v $(PYTHON313) >/dev/null || { echo "error: $(PYTHON313) not found; pass PYTHON313=/path/to/python3.13"; exit 1; }
+	rm -rf $(PLAIN_VENV)
+	$(PYTHON313) -m venv $(PLAIN_VENV)
+	@# A copy of the package's sources: pip builds in the tree it is given and
+	@# would leave build/ behind in this one.
+	mkdir -p $(PLAIN_VENV)/source && cp -r pyproject.toml README.md src $(PLAIN_VENV)/source/
+	$(PLAIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(PLAIN_VENV)/source
+	$(PLAIN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check nbclient ipykernel
+	$(PLAIN_VENV)/bin/python -m pip list --disable-pip-version-check | grep -iE '^(numpy|jax|jaxlib|matplotlib|mpmath|ipywidgets|ml.dtypes) '
+	cd $(PLAIN_VENV) && bin/python -c "import softmaxlab, sys; print('softmaxlab', softmaxlab.__version__, 'on Python', sys.version.split()[0])"
+	$(PLAIN_VENV)/bin/python scripts/execute_notebooks.py --no-write $(sort $(wildcard chapters/*.ipynb))
+
+# The whole book as one PDF, printed from the built HTML by the system
+# Chromium (scripts/book_pdf.py), into the site's root where every page's
+# download menu links it; then tests/test_pdf.py reads it back.
+PDF := $(HTML)/the-derivatives-of-softmax.pdf
+pdf: $(BOOK_STAMP)  ## print the whole book as one PDF into _build/html, then test it
+	$(BIN)/python scripts/book_pdf.py $(HTML) $(PDF)
+	BOOK_PDF=$(abspath $(PDF)) BOOK_PDF_REQUIRED=1 $(BIN)/python -m pytest -q tests/test_pdf.py
 
 notebooks: $(STAMP)  ## re-execute notebooks in place in a fresh kernel (NB=path for one)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)

@@ -19,6 +19,8 @@ Every chapter of the book imports it. Modules, each with one purpose:
   and its deterministic printing.
 """
 
+from importlib import metadata as _metadata
+
 from ._glue import GLUED, glue
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
@@ -102,4 +104,8 @@ __all__ = [
     "use_book_style",
 ]
 
-__version__ = "0.1.0"
+# The version is written once, in pyproject.toml; the installed metadata carries it.
+try:
+    __version__ = _metadata.version("softmaxlab")
+except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
+    __version__ = "0+unknown"
