@@ -20,7 +20,7 @@ from sphinx.application import Sphinx
 
 _SYMBOLS = {
     "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠",
-    "to": "→", "mapsto": "↦", "infty": "∞", "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "Π",
+    "to": "→", "leftarrow": "←", "gets": "←", "mapsto": "↦", "infty": "∞", "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "Π",
     "in": "∈", "approx": "≈", "equiv": "≡", "pm": "±", "odot": "⊙", "oplus": "⊕", "otimes": "⊗",
     "dots": "…", "ldots": "…", "cdots": "⋯", "top": "ᵀ", "prime": "′", "mid": "|",
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "Delta": "Δ", "epsilon": "ε",
@@ -43,7 +43,7 @@ def _script(match: re.Match[str]) -> str:
 
 def tex_to_text(tex: str) -> str:
     """Inline TeX as readable Unicode text: ``\\operatorname{softmax}(z)_j`` -> ``softmax(z)ⱼ``."""
-    text = re.sub(r"\\(?:operatorname|mathrm|mathbf|mathit|text|textrm|boldsymbol)\s*\{([^{}]*)\}", r"\1", tex)
+    text = re.sub(r"\\(?:operatorname|mathrm|mathbf|mathit|text|textrm|texttt|boldsymbol)\s*\{([^{}]*)\}", r"\1", tex)
     text = re.sub(r"\\mathbb\s*\{R\}", "ℝ", text)
     text = re.sub(r"\\hat\s*(?:\{([A-Za-z])\}|([A-Za-z]))", lambda m: (m.group(1) or m.group(2)) + "\u0302", text)
     text = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", text)

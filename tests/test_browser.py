@@ -600,3 +600,57 @@ def test_a_solution_opens_on_click(book_results: dict[str, PageResult]) -> None:
     """The book has folded solutions, and they open on click (each checked above)."""
     opened = sum(r.counts["solutions"] for r in book_results.values())
     assert opened > 0, "no page has a folded solution (`{solution}` with `:class: dropdown`)"
+
+
+# ------------------------------------------- the built HTML, read as text ----
+
+
+def _built(page: str) -> str:
+    if not (HTML_DIR / page).is_file():
+        _missing(f"no built book at {HTML_DIR}: run `make book` (or set BOOK_HTML_DIR)")
+    return (HTML_DIR / page).read_text(encoding="utf-8")
+
+
+def _text(html_text: str) -> str:
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def test_search_index_titles_are_plain_text() -> None:
+    """The titles the search page shows hold no MathJax markup or raw TeX."""
+    index = _built("searchindex.js")
+    titles = re.search(r'"?titles"?:\s*(\[[^\]]*\])', index)
+    assert titles, "searchindex.js has no titles list"
+    raw = [t for t in re.findall(r'"((?:[^"\\]|\\.)*)"', titles.group(1)) if RAW_TEX.search(t.replace("\\\\", "\\"))]
+    assert not raw, f"search titles with raw TeX: {raw}"
+
+
+def test_general_index_has_concepts() -> None:
+    """The general index names the project and lists key concepts, not only API entries."""
+    text = _text(_built("genindex.html"))
+    assert "Project name not set" not in text
+    missing = [c for c in ("Jacobian", "log-sum-exp", "temperature", "ulp", "exact reference") if c not in text]
+    assert not missing, f"no index entry for {missing} (add an {{index}} directive where the concept is defined)"
+
+
+def test_theorem_index_numbers_titles_and_sidebar() -> None:
+    """theorems.html lists the numbered results with number and title, linked to
+    their statements, and every page's sidebar links to it."""
+    page = _built("theorems.html")
+    entries = re.findall(r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ \d+\.\d+)</strong></a>:\s*(\S)', page)
+    assert len(entries) >= 20, f"theorems.html lists {len(entries)} numbered results with titles"
+    assert 'href="theorems.html"' in _built("intro.html"), "the sidebar does not link the index of results"
+
+
+def test_bibliography_labels_are_the_citations() -> None:
+    """The bibliography's labels are the author-year citations of the text, and
+    editions are ordinals (pybtex's plain style printed "2 edition")."""
+    text = _text(_built("bibliography.html"))
+    assert re.search(r"\[\s*Blanchard et al\., 2021\s*\]", text), "bibliography labels are not author-year"
+    assert not re.search(r"\[\s*\d+\s*\]", text), "a numbered bibliography label is left"
+    assert not re.search(r"\b\d+ edition", text), "an edition printed as a bare number"
+    cited = set(re.findall(r'bibliography\.html#[^"]+"[^>]*>([^<]+, \d{4}[a-z]?)</a>', _built("chapters/05_accuracy.html")))
+    assert cited, "chapter 5 cites nothing in author-year form"
+    labels = set(re.findall(r"\[\s*([^\[\]]+?, \d{4}[a-z]?)\s*\]", text))
+    assert cited <= labels, f"citations without a matching bibliography label: {sorted(cited - labels)}"
