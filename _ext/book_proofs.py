@@ -56,7 +56,8 @@ def fill_proof_index(app: Sphinx, doctree: nodes.document, docname: str) -> None
         for doc in chapters:
             number = env.toc_secnumbers.get(doc, {}).get("")
             prefix = [nodes.Text(".".join(map(str, number)) + ". ")] if number else []
-            content.append(nodes.rubric("", "", *prefix, *[copy.deepcopy(c) for c in env.titles[doc].children]))
+            title = [copy.deepcopy(c) for c in env.titles[doc].children]
+            content.append(nodes.rubric("", "", *prefix, *title, classes=["proof-index-chapter"]))
             items = nodes.bullet_list()
             for number, label, info in sorted(by_doc[doc]):
                 uri = app.builder.get_relative_uri(docname, doc) + "#" + info["ids"][0]
