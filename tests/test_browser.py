@@ -18,7 +18,9 @@ built book, served on 127.0.0.1, and checks what a reader meets:
   solution opened) scrolls horizontally, nor does the page; at 400 px wide (a
   phone) the page does not, though wide display math may scroll in its own box;
 - the page's title and description hold no raw TeX, and the search page's
-  results (titles and snippets) hold none either.
+  results (titles and snippets) hold none either;
+- there is one header (the theme's empty second bar takes no room) and Ctrl+K
+  opens the search dialog.
 
 A full-page screenshot of every page, light and dark, goes to
 ``_build/screenshots/`` (next to the ``html`` directory) for a person to look at.
@@ -421,6 +423,17 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
                 problems.append(f"raw TeX in the page's {what}: {head[what]!r}")
         if "Project name not set" in head["description"]:
             problems.append(f"the page's description is Sphinx's placeholder: {head['description']!r}")
+        # One header: the theme's top bar (which held only a second search box)
+        # takes no room, and Ctrl+K still opens the search dialog.
+        header = page.evaluate("() => { const h = document.querySelector('#pst-header'); return h ? h.getBoundingClientRect().height : 0 }")
+        if header > 1:
+            problems.append(f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should be [])")
+        if page_path == "intro.html":
+            page.keyboard.press("Control+k")
+            page.wait_for_timeout(300)
+            if not page.evaluate("() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && d.open) }"):
+                problems.append("Ctrl+K does not open the search dialog (#pst-search-dialog)")
+            page.keyboard.press("Escape")
         t = result.lap("images", t)
 
         # Screenshots: the whole page in light mode, the first screen in dark
