@@ -13,7 +13,14 @@ built book, served on 127.0.0.1, and checks what a reader meets:
 - the console shows no errors and the page raises no uncaught exception;
 - axe-core finds no serious or critical accessibility violation, in light and
   in dark mode, with every solution opened;
-- every folded solution is folded when the page opens and opens on click.
+- every folded solution is folded when the page opens and opens on click;
+- nothing scrolls sideways: at 1280 x 900 no element of the page (every
+  solution opened) scrolls horizontally, nor does the page; at 400 px wide (a
+  phone) the page does not, though wide display math may scroll in its own box;
+- the page's title and description hold no raw TeX, and the search page's
+  results (titles and snippets) hold none either;
+- there is one header (the theme's empty second bar takes no room) and Ctrl+K
+  opens the search dialog.
 
 A full-page screenshot of every page, light and dark, goes to
 ``_build/screenshots/`` (next to the ``html`` directory) for a person to look at.
@@ -41,7 +48,6 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +79,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+# A phone: the page may not scroll sideways (a wide formula may, in its own box).
+PHONE = {"width": 400, "height": 900}
 TIMEOUT_MS = 30_000
 # Pages are checked by this many browsers at once (each in its own thread).
 WORKERS = int(os.environ.get("BOOK_BROWSER_WORKERS") or min(2, os.cpu_count() or 1))
@@ -205,8 +213,84 @@ HEAD_REPORT = """async () => {
   if (!document.title.trim()) missing.push('<title>');
   if (!document.documentElement.lang) missing.push('<html lang>');
   if (!document.querySelector('meta[name="viewport"]')) missing.push('viewport');
-  if (!(document.querySelector('meta[name="description"]') || {}).content) missing.push('description');
-  return {icons, missing};
+  const description = (document.querySelector('meta[name="description"]') || {}).content || '';
+  if (!description) missing.push('description');
+  return {icons, missing, title: document.title, description};
+}"""
+
+# Raw TeX in plain text (a title, a description, a search result): a math
+# delimiter, a dollar sign, or a command such as \operatorname.
+RAW_TEX = re.compile(r"\\[()\[\]]|\$|\\[a-zA-Z]{2,}")
+
+# Everything that scrolls sideways, and by how much. An element scrolls when
+# its overflow-x lets it (auto or scroll) and its content is wider than its box;
+# the page scrolls when the document is wider than the window. Each offender is
+# named by a CSS path a person can paste into the inspector, with its widths and
+# the start of its text.
+SIDEWAYS_REPORT = """() => {
+  const name = (el) => {
+    const parts = [];
+    for (let e = el; e && e !== document.body && parts.length < 4; e = e.parentElement) {
+      if (e.id) { parts.unshift('#' + CSS.escape(e.id)); break; }
+      const cls = [...e.classList].filter(c => !c.startsWith('mjx')).slice(0, 2).map(c => '.' + CSS.escape(c)).join('');
+      const siblings = e.parentElement ? [...e.parentElement.children].filter(s => s.tagName === e.tagName) : [];
+      const nth = siblings.length > 1 ? `:nth-of-type(${siblings.indexOf(e) + 1})` : '';
+      parts.unshift(e.tagName.toLowerCase() + cls + nth);
+    }
+    return parts.join(' > ');
+  };
+  const boxes = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.scrollWidth <= el.clientWidth + 1) continue;
+    const ox = getComputedStyle(el).overflowX;
+    if (ox !== 'auto' && ox !== 'scroll') continue;
+    if (!el.getClientRects().length) continue;  // not displayed
+    boxes.push({selector: name(el), scroll: el.scrollWidth, client: el.clientWidth,
+                math: !!el.closest('div.math, mjx-container[display="true"]') || !!el.querySelector(':scope > mjx-container[display="true"]'),
+                text: (el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 60)});
+  }
+  const root = document.scrollingElement || document.documentElement;
+  // What sticks out past the window's right edge (outermost offenders only), to name the cause of a page scroll.
+  const outside = [];
+  if (root.scrollWidth > root.clientWidth + 1) {
+    for (const el of document.querySelectorAll('body *')) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= root.clientWidth + 1 || r.width === 0) continue;
+      const parent = el.parentElement.getBoundingClientRect();
+      if (parent.right > root.clientWidth + 1 && el.parentElement !== document.body) continue;
+      // Clipped by a box that scrolls (or hides) inside the window: not a cause.
+      let clipped = getComputedStyle(el).position === 'fixed';  // an off-canvas drawer
+      for (let a = el.parentElement; !clipped && a && a !== document.body; a = a.parentElement) {
+        if (getComputedStyle(a).position === 'fixed') { clipped = true; break; }
+        if (getComputedStyle(a).overflowX !== 'visible' && a.getBoundingClientRect().right <= root.clientWidth + 1) { clipped = true; break; }
+      }
+      if (clipped) continue;
+      outside.push({selector: name(el), right: Math.round(r.right), text: (el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 60)});
+    }
+    outside.sort((a, b) => b.right - a.right);  // the widest first
+    outside.splice(5);
+  }
+  return {page: {scroll: root.scrollWidth, client: root.clientWidth}, boxes, outside};
+}"""
+
+# The search page with a query whose results include a title with math
+# (chapter 2's) and snippets from chapter pages.
+SEARCH_QUERY = "decreasing"
+SEARCH_REPORT = """async () => {
+  const deadline = Date.now() + 20000;
+  const done = () => {
+    const status = document.querySelector('#search-results .search-summary, #search-results > p');
+    return status && !/preparing|searching/i.test(status.textContent);
+  };
+  while (!done()) {
+    if (Date.now() > deadline) return null;
+    await new Promise(r => setTimeout(r, 100));
+  }
+  await new Promise(r => setTimeout(r, 500));  // the snippets arrive page by page
+  return [...document.querySelectorAll('#search-results ul.search li')].map(li => ({
+    title: (li.querySelector('a') || {}).textContent || '',
+    snippet: ((li.querySelector('p.context') || {}).textContent || '').trim(),
+  }));
 }"""
 
 TOGGLE_STATE = """(el) => ({
@@ -267,6 +351,21 @@ def _serious(axe: Any, page: Any, options: dict[str, Any]) -> list[str]:
     return found
 
 
+def _sideways(report: dict[str, Any], width: str, *, boxes_too: bool) -> list[str]:
+    """The problems in a SIDEWAYS_REPORT taken at one window width."""
+    found = []
+    page = report["page"]
+    if page["scroll"] > page["client"] + 1:
+        causes = "; ".join(f"{o['selector']} reaches {o['right']} px ({o['text']!r})" for o in report["outside"])
+        found.append(f"at {width} the page scrolls sideways: {page['scroll']} px of content in {page['client']} px"
+                     + (f"; sticking out: {causes}" if causes else ""))
+    if boxes_too:
+        for box in report["boxes"]:
+            found.append(f"at {width} {box['selector']} scrolls sideways: {box['scroll']} px of content "
+                         f"in {box['client']} px ({box['text']!r})")
+    return found
+
+
 def _redirect_target(page_path: str) -> str | None:
     """Where a redirect page (Jupyter Book's index.html) sends the reader, if it is one."""
     text = (HTML_DIR / page_path).read_text(encoding="utf-8", errors="replace")[:2000]
@@ -319,6 +418,22 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
             problems.append("no favicon link in <head>")
         problems += [f"favicon {url} gives HTTP {status}" for url, status in head["icons"] if status != 200]
         problems += [f"missing page metadata: {what}" for what in head["missing"]]
+        for what in ("title", "description"):
+            if RAW_TEX.search(head[what]):
+                problems.append(f"raw TeX in the page's {what}: {head[what]!r}")
+        if "Project name not set" in head["description"]:
+            problems.append(f"the page's description is Sphinx's placeholder: {head['description']!r}")
+        # One header: the theme's top bar (which held only a second search box)
+        # takes no room, and Ctrl+K still opens the search dialog.
+        header = page.evaluate("() => { const h = document.querySelector('#pst-header'); return h ? h.getBoundingClientRect().height : 0 }")
+        if header > 1:
+            problems.append(f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should be [])")
+        if page_path == "intro.html":
+            page.keyboard.press("Control+k")
+            page.wait_for_timeout(300)
+            if not page.evaluate("() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && d.open) }"):
+                problems.append("Ctrl+K does not open the search dialog (#pst-search-dialog)")
+            page.keyboard.press("Escape")
         t = result.lap("images", t)
 
         # Screenshots: the whole page in light mode, the first screen in dark
@@ -350,6 +465,29 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
             elif "solution" in (toggle.get_attribute("class") or ""):
                 counts["solutions"] += 1
         t = result.lap("toggles", t)
+
+        # Sideways scrolling, every solution open: at 1280 px nothing scrolls;
+        # at 400 px the page does not (a display formula may, in its own box).
+        problems += _sideways(page.evaluate(SIDEWAYS_REPORT), f"{VIEWPORT['width']} px", boxes_too=True)
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(200)  # MathJax re-measures its line breaks on resize
+        problems += _sideways(page.evaluate(SIDEWAYS_REPORT), f"{PHONE['width']} px", boxes_too=False)
+        page.set_viewport_size(VIEWPORT)
+        t = result.lap("sideways", t)
+
+        if page_path == "search.html":
+            page.goto(f"{site}search.html?q={SEARCH_QUERY}", wait_until="load")
+            found = page.evaluate(SEARCH_REPORT)
+            if not found:
+                problems.append(f"search for {SEARCH_QUERY!r}: no results within 20 s")
+            for hit in found or []:
+                for what in ("title", "snippet"):
+                    if RAW_TEX.search(hit[what]):
+                        problems.append(f"search result {what} with raw TeX: {hit[what][:100]!r}")
+                if hit["snippet"].lstrip(".").startswith("pdf") or hit["snippet"].startswith(".ipynb"):
+                    problems.append(f"search snippet starts with the download menu: {hit['snippet'][:60]!r}")
+            counts["search results"] += len(found or [])
+            t = result.lap("search", t)
 
         # Accessibility, with every solution open, in both colour modes.
         page.evaluate(PREPARE_FOR_AXE)
@@ -475,3 +613,57 @@ def test_a_solution_opens_on_click(book_results: dict[str, PageResult]) -> None:
     """The book has folded solutions, and they open on click (each checked above)."""
     opened = sum(r.counts["solutions"] for r in book_results.values())
     assert opened > 0, "no page has a folded solution (`{solution}` with `:class: dropdown`)"
+
+
+# ------------------------------------------- the built HTML, read as text ----
+
+
+def _built(page: str) -> str:
+    if not (HTML_DIR / page).is_file():
+        _missing(f"no built book at {HTML_DIR}: run `make book` (or set BOOK_HTML_DIR)")
+    return (HTML_DIR / page).read_text(encoding="utf-8")
+
+
+def _text(html_text: str) -> str:
+    import html as html_lib
+
+    return " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", html_text)).split())
+
+
+def test_search_index_titles_are_plain_text() -> None:
+    """The titles the search page shows hold no MathJax markup or raw TeX."""
+    index = _built("searchindex.js")
+    titles = re.search(r'"?titles"?:\s*(\[[^\]]*\])', index)
+    assert titles, "searchindex.js has no titles list"
+    raw = [t for t in re.findall(r'"((?:[^"\\]|\\.)*)"', titles.group(1)) if RAW_TEX.search(t.replace("\\\\", "\\"))]
+    assert not raw, f"search titles with raw TeX: {raw}"
+
+
+def test_general_index_has_concepts() -> None:
+    """The general index names the project and lists key concepts, not only API entries."""
+    text = _text(_built("genindex.html"))
+    assert "Project name not set" not in text
+    missing = [c for c in ("Jacobian", "log-sum-exp", "temperature", "ulp", "exact reference") if c not in text]
+    assert not missing, f"no index entry for {missing} (add an {{index}} directive where the concept is defined)"
+
+
+def test_theorem_index_numbers_titles_and_sidebar() -> None:
+    """theorems.html lists the numbered results with number and title, linked to
+    their statements, and every page's sidebar links to it."""
+    page = _built("theorems.html")
+    entries = re.findall(r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ \d+\.\d+)</strong></a>:\s*(\S)', page)
+    assert len(entries) >= 20, f"theorems.html lists {len(entries)} numbered results with titles"
+    assert 'href="theorems.html"' in _built("intro.html"), "the sidebar does not link the index of results"
+
+
+def test_bibliography_labels_are_the_citations() -> None:
+    """The bibliography's labels are the author-year citations of the text, and
+    editions are ordinals (pybtex's plain style printed "2 edition")."""
+    text = _text(_built("bibliography.html"))
+    assert re.search(r"\[\s*Blanchard et al\., 2021\s*\]", text), "bibliography labels are not author-year"
+    assert not re.search(r"\[\s*\d+\s*\]", text), "a numbered bibliography label is left"
+    assert not re.search(r"\b\d+ edition", text), "an edition printed as a bare number"
+    cited = set(re.findall(r'bibliography\.html#[^"]+"[^>]*>([^<]+, \d{4}[a-z]?)</a>', _built("chapters/05_accuracy.html")))
+    assert cited, "chapter 5 cites nothing in author-year form"
+    labels = set(re.findall(r"\[\s*([^\[\]]+?, \d{4}[a-z]?)\s*\]", text))
+    assert cited <= labels, f"citations without a matching bibliography label: {sorted(cited - labels)}"

@@ -8,9 +8,9 @@ correctly rounded to nearest, three arguments matter:
 
 .. math::
 
-    x_{\mathrm{over}} = \ln\!\big(2^{e_{\max}+1}(1 - 2^{-p-1})\big), \qquad
-    x_{\mathrm{normal}} = e_{\min} \ln 2, \qquad
-    x_{\mathrm{zero}} = (e_{\min} - p) \ln 2 .
+    x_{\mathrm{over}} &= \ln\!\big(2^{e_{\max}+1}(1 - 2^{-p-1})\big), \\
+    x_{\mathrm{normal}} &= e_{\min} \ln 2, \\
+    x_{\mathrm{zero}} &= (e_{\min} - p) \ln 2 .
 
 :math:`e^x` rounds to ``inf`` for :math:`x \ge x_{\mathrm{over}}` (the exact
 value reaches the midpoint between the largest finite number and
@@ -137,9 +137,9 @@ def exp_thresholds(dtype: Any) -> ExpThresholds:
 
     .. math::
 
-        x_{\mathrm{over}} = (e_{\max}+1)\ln 2 + \operatorname{log1p}(-2^{-p-1}),
-        \quad x_{\mathrm{normal}} = e_{\min}\ln 2,
-        \quad x_{\mathrm{zero}} = (e_{\min} - p)\ln 2,
+        x_{\mathrm{over}} &= (e_{\max}+1)\ln 2 + \operatorname{log1p}(-2^{-p-1}), \\
+        x_{\mathrm{normal}} &= e_{\min}\ln 2, \\
+        x_{\mathrm{zero}} &= (e_{\min} - p)\ln 2,
 
     with :math:`e_{\max} + 1` = ``finfo.maxexp``, :math:`e_{\min}` =
     ``finfo.minexp`` and :math:`p` = ``finfo.nmant + 1``. The thresholds assume

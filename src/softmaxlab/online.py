@@ -14,10 +14,9 @@ two disjoint parts of the stream are
 
 .. math::
 
-    m' = \max(m, x), \quad d' = d\,e^{m - m'} + e^{x - m'};
-    \qquad
-    (m_1, d_1) \oplus (m_2, d_2) = \big(M,\; d_1 e^{m_1 - M} + d_2 e^{m_2 - M}\big),
-    \; M = \max(m_1, m_2).
+    m' &= \max(m, x), \quad d' = d\,e^{m - m'} + e^{x - m'}; \\
+    (m_1, d_1) \oplus (m_2, d_2) &= \big(M,\; d_1 e^{m_1 - M} + d_2 e^{m_2 - M}\big),
+    \quad M = \max(m_1, m_2).
 
 The merge is associative and commutative, so chunks of the logits can be
 summarised independently and reduced in any order; then
@@ -348,7 +347,7 @@ def online_state(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> OnlineSta
 
     .. math::
 
-        m_k = \max(m_{k-1}, z_k), \qquad d_k = d_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k},
+        m_k &= \max(m_{k-1}, z_k), \\ d_k &= d_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k},
 
     and at the end :math:`m_L = \hat z` and :math:`d_L = \sum_k e^{z_k - \hat z}`.
 
@@ -639,9 +638,9 @@ def online_weighted_sum(z: Any, v: Any, axis: Any = -1, *, work_dtype: Any = Non
 
     .. math::
 
-        m_k = \max(m_{k-1}, z_k), \quad
-        d_k = d_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k}, \quad
-        o_k = o_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k} v_k,
+        m_k &= \max(m_{k-1}, z_k), \\
+        d_k &= d_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k}, \\
+        o_k &= o_{k-1} e^{m_{k-1} - m_k} + e^{z_k - m_k} v_k,
 
     from :math:`(-\infty, 0, 0)`, and the result is :math:`o_L / d_L`. No
     probability is ever stored.

@@ -1,19 +1,28 @@
 """One look for every figure in the book.
 
-The palette is Okabe and Ito's colour-blind-safe set. Figures have a white
-background, so they read the same on the book's light and dark themes.
+Figures are drawn for the page they are shown on: 6.72 inches wide at 100
+pixels an inch is the 672 CSS pixels of the book's text column, so a point of
+text in a figure is the same size as in the page around it (tick labels and
+legends at 10 pt are about 14 CSS px, the body's small print). They are
+rendered at 200 pixels an inch, twice the column, so that they stay sharp on
+high-density screens.
+
+The palette is Okabe and Ito's colour-blind-safe set, and each method the book
+compares has one colour of it everywhere (:data:`METHOD_COLORS`). Figures have a
+white background, so they read the same on the book's light and dark themes.
 Helpers return the figure; notebooks add the story.
+
+matplotlib's ``pyplot`` is imported when a figure is first made, not when
+``softmaxlab`` is imported.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import matplotlib as mpl
-import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["PALETTE", "BOOK_STYLE", "use_book_style", "new_figure"]
+__all__ = ["COLUMN_WIDTH", "METHOD_COLORS", "PALETTE", "BOOK_STYLE", "use_book_style", "new_figure"]
 
 #: Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
 PALETTE = (
@@ -27,24 +36,48 @@ PALETTE = (
     "#F0E442",  # yellow (use last: low contrast on white)
 )
 
+#: One colour per method, the same in every figure of the book: softmaxlab
+#: blue, the naive formula vermillion, the plain shifted formula green, JAX
+#: purple, the online (one-pass) normaliser orange, SciPy sky blue, and the
+#: exact reference black.
+METHOD_COLORS: dict[str, str] = {
+    "softmaxlab": PALETTE[0],
+    "naive": PALETTE[1],
+    "shifted": PALETTE[2],
+    "jax": PALETTE[3],
+    "online": PALETTE[4],
+    "scipy": PALETTE[5],
+    "exact": PALETTE[6],
+}
+
+#: Width in inches of a figure that fills the text column (672 CSS px).
+COLUMN_WIDTH = 6.72
+
 #: Matplotlib settings shared by every figure.
 BOOK_STYLE: dict[str, Any] = {
-    "figure.figsize": (6.4, 4.0),
-    "figure.dpi": 100,
-    "savefig.dpi": 150,
+    "figure.figsize": (COLUMN_WIDTH, 4.2),
+    # Notebook figures are PNGs rendered at figure.dpi: twice the 100 px an
+    # inch at which the column shows them.
+    "figure.dpi": 200,
+    "savefig.dpi": 200,
     "figure.facecolor": "white",
     "axes.facecolor": "white",
     "savefig.facecolor": "white",
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,
-    "legend.fontsize": 9,
-    "legend.frameon": False,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "legend.frameon": True,
+    "legend.framealpha": 0.9,
+    "legend.edgecolor": "none",
     "axes.grid": True,
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+    # A string, which matplotlib parses, so that this module needs no matplotlib import.
+    "axes.prop_cycle": f"cycler('color', {list(PALETTE)!r})",
     "lines.linewidth": 2.0,
     "image.cmap": "RdBu_r",
     "svg.hashsalt": "softmaxlab",
@@ -59,21 +92,25 @@ def use_book_style() -> None:
     >>> from softmaxlab import use_book_style
     >>> use_book_style()
     >>> import matplotlib as mpl
-    >>> mpl.rcParams["axes.spines.top"]
-    False
+    >>> mpl.rcParams["axes.spines.top"], mpl.rcParams["figure.dpi"]
+    (False, 200.0)
     """
+    import matplotlib as mpl
+
     mpl.rcParams.update(BOOK_STYLE)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height: float | None = None, **kwargs: Any):
-    """A figure and its axes in the book's style.
+    """A figure and its axes in the book's style, as wide as the text column.
 
     Parameters
     ----------
     nrows, ncols : int
         Grid of axes, as for :func:`matplotlib.pyplot.subplots`.
     width, height : float, optional
-        Size in inches; by default 6.4 wide per two columns and 4.0 high per row.
+        Size in inches; by default :data:`COLUMN_WIDTH` wide (a wider figure is
+        shrunk to the column, and its text with it) and 4.2 high per row (3.4
+        for a single row of three or more panels).
     **kwargs
         Passed to :func:`matplotlib.pyplot.subplots`.
 
@@ -84,22 +121,28 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, he
 
     Raises
     ------
+    TypeError
+        If a grid dimension is not an int.
     ValueError
-        If a grid dimension is not a positive int.
+        If a grid dimension is less than 1.
 
     Examples
     --------
     >>> from softmaxlab import new_figure
     >>> fig, ax = new_figure()
     >>> fig.get_size_inches().tolist()
-    [6.4, 4.0]
+    [6.72, 4.2]
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
     for name, n in (("nrows", nrows), ("ncols", ncols)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"{name} must be an int (the number of grid {name[1:]}), got {type(n).__name__} {n!r}")
+        if n < 1:
+            raise ValueError(f"{name} must be at least 1, got {n!r}")
+    import matplotlib.pyplot as plt
+
     use_book_style()
-    w = width if width is not None else max(6.4, 3.4 * ncols)
-    h = height if height is not None else 4.0 * nrows if nrows > 1 or ncols < 3 else 3.4
+    w = width if width is not None else COLUMN_WIDTH
+    h = height if height is not None else 4.2 * nrows if nrows > 1 or ncols < 3 else 3.4
     kwargs.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)
