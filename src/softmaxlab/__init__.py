@@ -10,6 +10,8 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
 - :mod:`softmaxlab.interactive`: move one logit and watch every output (a
   slider for a running kernel, small multiples for the static book);
+- :mod:`softmaxlab.figures`: figure helpers the chapters share (the
+  probability triangle for L = 3);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
@@ -28,6 +30,9 @@ from .derivatives import (
     softmax_vjp,
 )
 from .examples import JAX_REFERENCES, example_logits, jax_reference
+# figures
+from .figures import SIMPLEX_CORNERS, draw_simplex, simplex_xy
+
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
 from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
@@ -48,6 +53,10 @@ from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    # figures
+    "SIMPLEX_CORNERS",
+    "draw_simplex",
+    "simplex_xy",
     "JAX_REFERENCES",
     "example_logits",
     "jax_reference",
