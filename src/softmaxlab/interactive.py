@@ -202,7 +202,7 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     grid = np.linspace(lo, hi, 241)
     curves = _outputs(x, jj, grid)
     at = _outputs(x, jj, np.array([t0]))[0]
-    fig, (left, right) = new_figure(1, 2, width=9.0, height=3.6)
+    fig, (left, right) = new_figure(1, 2, width=7.0, height=3.2)
     for k in range(x.size):
         mine = k == jj
         left.plot(
@@ -270,7 +270,8 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
     ncols = min(3, int(t.size))
     nrows = -(-int(t.size) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=3.0 * ncols, height=2.8 * nrows, sharey=True, squeeze=False)
+    # 2.3 inches a panel: three panels fill the book's column (about 7 inches).
+    fig, axes = new_figure(nrows, ncols, width=2.3 * ncols, height=2.2 * nrows, sharey=True, squeeze=False)
     for n, ax in enumerate(axes.ravel()):
         if n >= t.size:
             fig.delaxes(ax)  # an empty slot in the last row
