@@ -8,8 +8,11 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.floats`: floating-point formats and where the exponential
   overflows or underflows in them;
 - :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
+- :mod:`softmaxlab.promises`: the accuracy each function promises, derived once;
 - :mod:`softmaxlab.interactive`: move one logit and watch every output (a
   slider for a running kernel, small multiples for the static book);
+- :mod:`softmaxlab.figures`: figure helpers the chapters share (the
+  probability triangle for L = 3);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
@@ -31,6 +34,9 @@ from .derivatives import (
     softmax_vjp,
 )
 from .examples import JAX_REFERENCES, example_logits, jax_reference
+# figures
+from .figures import SIMPLEX_CORNERS, draw_simplex, simplex_xy
+
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
 from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
@@ -47,12 +53,18 @@ from .online import (
     reduce_states,
 )
 from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
+# Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
+from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
     "GLUED",
     "glue",
+    # figures
+    "SIMPLEX_CORNERS",
+    "draw_simplex",
+    "simplex_xy",
     "JAX_REFERENCES",
     "example_logits",
     "jax_reference",
@@ -102,6 +114,14 @@ __all__ = [
     "ulp",
     "ulp_error",
     "use_book_style",
+    # accuracy promises (issue 11)
+    "EXP_REL",
+    "LOG1P_REL",
+    "PROMISES",
+    "Promise",
+    "online_bound",
+    "promise",
+    "promise_table",
 ]
 
 # The version is written once, in pyproject.toml; the installed metadata carries it.

@@ -25,12 +25,13 @@ import io
 import numbers
 from typing import Any
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from ._validation import as_float_array, logits
 from .numerics import softmax
-from .plotting import PALETTE, new_figure
+
+# matplotlib.pyplot and ipywidgets are imported inside the functions that draw,
+# so that ``import softmaxlab`` stays quick for code that never plots.
 
 __all__ = [
     "softmax_along_coordinate",
@@ -129,6 +130,8 @@ def softmax_along_coordinate(z: Any, j: int, values: Any) -> np.ndarray:
 
 def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = True) -> None:
     """Bars of a(z_{j<-t}) on ``ax``, with a(z) as outlines."""
+    from .plotting import PALETTE
+
     L = z.size
     a0 = _outputs(z, j, np.array([z[j]]))[0]
     a = _outputs(z, j, np.array([t]))[0]
@@ -187,6 +190,8 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     ['$z_{1}$ (the others fixed)', 'dashed: the outputs at the original $z$']
     >>> plt.close(fig)
     """
+    from .plotting import PALETTE, new_figure
+
     x = _vector(z)
     jj = _index(j, x.size)
     t0 = _scalar(value, "value")
@@ -197,7 +202,7 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     grid = np.linspace(lo, hi, 241)
     curves = _outputs(x, jj, grid)
     at = _outputs(x, jj, np.array([t0]))[0]
-    fig, (left, right) = new_figure(1, 2, width=9.0, height=3.6)
+    fig, (left, right) = new_figure(1, 2, width=7.0, height=3.2)
     for k in range(x.size):
         mine = k == jj
         left.plot(
@@ -256,6 +261,8 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     ['$z_{1} = -2.00$', '$z_{1} = 0.00$', '$z_{1} = 2.00$']
     >>> plt.close(fig)
     """
+    from .plotting import new_figure
+
     x = _vector(z)
     jj = _index(j, x.size)
     t = _values(values)
@@ -263,7 +270,8 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
     ncols = min(3, int(t.size))
     nrows = -(-int(t.size) // ncols)
-    fig, axes = new_figure(nrows, ncols, width=3.0 * ncols, height=2.8 * nrows, sharey=True, squeeze=False)
+    # 2.3 inches a panel: three panels fill the book's column (about 7 inches).
+    fig, axes = new_figure(nrows, ncols, width=2.3 * ncols, height=2.2 * nrows, sharey=True, squeeze=False)
     for n, ax in enumerate(axes.ravel()):
         if n >= t.size:
             fig.delaxes(ax)  # an empty slot in the last row
@@ -275,6 +283,8 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
 
 
 def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, metadata={"Software": None})
     plt.close(fig)
