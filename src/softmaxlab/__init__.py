@@ -12,6 +12,10 @@ Every chapter of the book imports it. Modules, each with one purpose:
   slider for a running kernel, small multiples for the static book);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
+- :mod:`softmaxlab.temperature`, :mod:`softmaxlab.attention` and
+  :mod:`softmaxlab.inverse`: the derivatives a practitioner meets next
+  (temperature as a parameter, masked softmax, attention's backward pass in
+  O(L) memory per query, the inverse of softmax);
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
   JAX's derivatives to check against;
@@ -46,6 +50,7 @@ from .online import (
 from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
+
 
 __all__ = [
     "JAX_REFERENCES",
@@ -97,6 +102,33 @@ __all__ = [
     "ulp",
     "ulp_error",
     "use_book_style",
+]
+
+# practice
+from .attention import attention_backward, attention_forward, masked_softmax
+from .inverse import softmax_inverse
+from .temperature import (
+    cross_entropy_temperature_derivative,
+    free_energy,
+    mean_logit,
+    peak_temperature,
+    softmax_beta_derivative,
+    softmax_entropy,
+    softmax_temperature_derivative,
+)
+
+__all__ += [  # practice
+    "attention_backward",
+    "attention_forward",
+    "cross_entropy_temperature_derivative",
+    "free_energy",
+    "masked_softmax",
+    "mean_logit",
+    "peak_temperature",
+    "softmax_beta_derivative",
+    "softmax_entropy",
+    "softmax_inverse",
+    "softmax_temperature_derivative",
 ]
 
 __version__ = "0.1.0"
