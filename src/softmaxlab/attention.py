@@ -255,15 +255,15 @@ def attention_backward(
     Given the forward outputs ``o`` and ``lse`` of :func:`attention_forward`
     and the incoming gradient ``do`` :math:`= \partial \ell / \partial o`,
     computes :math:`D = \langle \bar o, o \rangle` per query (``rowsum(do * o)``),
-    then for each block of keys recomputes :math:`P = e^{s - \mathrm{lse}}`
-    and accumulates
+    then for each block of keys recomputes the scores :math:`Z` and
+    :math:`P = e^{Z - \mathrm{lse}}` and accumulates
 
     .. math::
 
         \bar V \mathrel{+}= P^\top \bar O, \quad
-        \bar S = P \odot (\bar O V^\top - D \mathbf{1}^\top), \quad
-        \bar Q \mathrel{+}= \text{scale}\, \bar S K, \quad
-        \bar K \mathrel{+}= \text{scale}\, \bar S^\top Q .
+        \bar Z = P \odot (\bar O V^\top - D \mathbf{1}^\top), \quad
+        \bar Q \mathrel{+}= \text{scale}\, \bar Z K, \quad
+        \bar K \mathrel{+}= \text{scale}\, \bar Z^\top Q .
 
     Memory is :math:`O(n + n_v + \text{block\_size})` per query besides the
     gradients themselves.
