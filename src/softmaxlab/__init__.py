@@ -15,6 +15,10 @@ Every chapter of the book imports it. Modules, each with one purpose:
   probability triangle for L = 3);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
+- :mod:`softmaxlab.temperature`, :mod:`softmaxlab.attention` and
+  :mod:`softmaxlab.inverse`: the derivatives a practitioner meets next
+  (temperature as a parameter, masked softmax, attention's backward pass in
+  O(L) memory per query, the inverse of softmax);
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
   JAX's derivatives to check against;
@@ -57,6 +61,7 @@ from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_
 from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
+
 
 __all__ = [
     "GLUED",
@@ -129,3 +134,30 @@ try:
     __version__ = _metadata.version("softmaxlab")
 except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
     __version__ = "0+unknown"
+# practice
+from .attention import attention_backward, attention_forward, masked_softmax
+from .inverse import softmax_inverse
+from .temperature import (
+    cross_entropy_temperature_derivative,
+    free_energy,
+    mean_logit,
+    peak_temperature,
+    softmax_beta_derivative,
+    softmax_entropy,
+    softmax_temperature_derivative,
+)
+
+__all__ += [  # practice
+    "attention_backward",
+    "attention_forward",
+    "cross_entropy_temperature_derivative",
+    "free_energy",
+    "masked_softmax",
+    "mean_logit",
+    "peak_temperature",
+    "softmax_beta_derivative",
+    "softmax_entropy",
+    "softmax_inverse",
+    "softmax_temperature_derivative",
+]
+
