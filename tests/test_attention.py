@@ -187,8 +187,8 @@ Q1, K1, V1 = np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((4, 2))
         (lambda: sl.attention_forward(Q1, K1, V1, np.ones((2, 4))), TypeError, "mask must be a boolean array"),
         (lambda: sl.attention_forward(Q1, K1, V1, scale=0.0), ValueError, "scale must be finite and positive"),
         (lambda: sl.attention_forward(Q1, K1, V1, scale="1"), TypeError, "scale must be a real number"),
-        (lambda: sl.attention_forward(Q1, K1, V1, block_size=0), ValueError, "block_size must be a positive int"),
-        (lambda: sl.attention_forward(Q1, K1, V1, block_size=2.0), TypeError, "block_size must be a positive int"),
+        (lambda: sl.attention_forward(Q1, K1, V1, block_size=0), ValueError, "block_size must be an int >= 1, got 0"),
+        (lambda: sl.attention_forward(Q1, K1, V1, block_size=2.0), TypeError, "block_size must be an int >= 1, got float 2.0"),
         (lambda: sl.attention_forward(Q1, K1, V1 + 1j), TypeError, "v has complex dtype"),
         (
             lambda: sl.attention_backward(Q1, K1, V1, np.zeros((2, 3)), np.zeros(2), np.zeros((2, 2))),

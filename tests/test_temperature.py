@@ -188,9 +188,9 @@ def test_peak_temperature_special_cases():
         (lambda: sl.free_energy([1.0], 0.0), ValueError, "T must be a finite positive number"),
         (lambda: sl.softmax_entropy([np.inf, 0.0]), ValueError, "z must be finite"),
         (lambda: sl.peak_temperature([[1.0, 2.0]], 0), ValueError, "one vector of logits"),
-        (lambda: sl.peak_temperature([1.0, 2.0], 2), ValueError, "out of range for L = 2"),
-        (lambda: sl.peak_temperature([1.0, 2.0], 1.0), TypeError, "j must be an int"),
-        (lambda: sl.peak_temperature([1.0, 2.0], True), TypeError, "j must be an int"),
+        (lambda: sl.peak_temperature([1.0, 2.0], 2), ValueError, "j=2 is out of range for length 2"),
+        (lambda: sl.peak_temperature([1.0, 2.0], 1.0), TypeError, "j must be an int index"),
+        (lambda: sl.peak_temperature([1.0, 2.0], True), TypeError, "j must be an int index"),
     ],
 )
 def test_bad_input_messages(call, error, message):

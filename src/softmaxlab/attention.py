@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, logits
+from ._validation import as_float_array, integer, logits
 
 __all__ = ["masked_softmax", "attention_forward", "attention_backward"]
 
@@ -112,11 +112,7 @@ def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: Any = -1) -> NDArray[np.
 
 
 def _positive_int(x: Any, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be a positive int, got {type(x).__name__} {x!r}")
-    if int(x) < 1:
-        raise ValueError(f"{name} must be a positive int, got {int(x)}")
-    return int(x)
+    return integer(x, name, minimum=1)
 
 
 def _scale(scale: Any, n: int) -> float:

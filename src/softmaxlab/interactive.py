@@ -22,12 +22,11 @@ in a test and in a script.
 from __future__ import annotations
 
 import io
-import numbers
 from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, logits
+from ._validation import as_float_array, finite_real, index, logits
 from .numerics import softmax
 
 # matplotlib.pyplot and ipywidgets are imported inside the functions that draw,
@@ -52,15 +51,6 @@ def _vector(z: Any) -> np.ndarray:
     return arr
 
 
-def _index(j: Any, L: int) -> int:
-    """``j`` as an index in [0, L), accepting negative indices like NumPy."""
-    if isinstance(j, bool) or not isinstance(j, numbers.Integral):
-        raise TypeError(f"j must be an int (the index of the logit to move), got {type(j).__name__} {j!r}")
-    if not -L <= int(j) < L:
-        raise ValueError(f"j={j} is out of range for L={L} logits; expected an integer in [{-L}, {L - 1}]")
-    return int(j) % L
-
-
 def _values(values: Any, name: str = "values") -> np.ndarray:
     """Finite float64 values of shape (n,), n >= 1."""
     arr = as_float_array(values, name).astype(np.float64)
@@ -69,12 +59,6 @@ def _values(values: Any, name: str = "values") -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite, got {arr!r}")
     return arr
-
-
-def _scalar(x: Any, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not np.isfinite(float(x)):
-        raise TypeError(f"{name} must be a finite real number, got {type(x).__name__} {x!r}")
-    return float(x)
 
 
 def _outputs(z: np.ndarray, j: int, t: np.ndarray) -> np.ndarray:
@@ -125,7 +109,7 @@ def softmax_along_coordinate(z: Any, j: int, values: Any) -> np.ndarray:
            [0.2119, 0.2119, 0.5761]])
     """
     x = _vector(z)
-    return _outputs(x, _index(j, x.size), _values(values))
+    return _outputs(x, index(j, x.size), _values(values))
 
 
 def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = True) -> None:
@@ -193,9 +177,9 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     from .plotting import PALETTE, new_figure
 
     x = _vector(z)
-    jj = _index(j, x.size)
-    t0 = _scalar(value, "value")
-    s = _scalar(span, "span")
+    jj = index(j, x.size)
+    t0 = finite_real(value, "value")
+    s = finite_real(span, "span")
     if s <= 0:
         raise ValueError(f"span must be positive, got {span!r}")
     lo, hi = min(x[jj] - s, t0), max(x[jj] + s, t0)
@@ -264,7 +248,7 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     from .plotting import new_figure
 
     x = _vector(z)
-    jj = _index(j, x.size)
+    jj = index(j, x.size)
     t = _values(values)
     if t.size > 8:
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
@@ -341,9 +325,9 @@ def coordinate_explorer(z: Any, j: int, *, span: float = 4.0, step: float = 0.1)
     import ipywidgets as widgets
 
     x = _vector(z)
-    jj = _index(j, x.size)
-    s = _scalar(span, "span")
-    h = _scalar(step, "step")
+    jj = index(j, x.size)
+    s = finite_real(span, "span")
+    h = finite_real(step, "step")
     if s <= 0:
         raise ValueError(f"span must be positive, got {span!r}")
     if not 0 < h <= s:

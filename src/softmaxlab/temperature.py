@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, logits, same_shape
+from ._validation import as_float_array, index, logits, same_shape
 from .numerics import logsumexp, softmax
 
 __all__ = [
@@ -355,13 +355,9 @@ def peak_temperature(z: ArrayLike, j: int) -> float:
     arr = _finite_logits(z)
     if arr.ndim != 1:
         raise ValueError(f"z must be one vector of logits, got shape {arr.shape}")
-    if isinstance(j, bool) or not isinstance(j, (numbers.Integral, np.integer)):
-        raise TypeError(f"j must be an int, got {type(j).__name__} {j!r}")
-    L = arr.size
-    if not -L <= int(j) < L:
-        raise ValueError(f"j={j} is out of range for L = {L}; expected an integer in [{-L}, {L - 1}]")
+    k = index(j, arr.size)
     x = np.asarray(arr, dtype=np.float64)
-    zj, top, mean = float(x[int(j)]), float(x.max()), float(x.mean())
+    zj, top, mean = float(x[k]), float(x.max()), float(x.mean())
     if top == float(x.min()):
         return math.nan
     if zj == top:
