@@ -12,6 +12,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
   slider for a running kernel, small multiples for the static book);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
+- :mod:`softmaxlab.sharded`: softmax with its axis split across devices (a
+  device mesh, the sharded normaliser, vocabulary-parallel cross-entropy,
+  split-K attention) and the collectives counted in a compiled program;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
@@ -43,6 +46,23 @@ from .online import (
 from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
+
+# sharded
+from .sharded import (
+    COLLECTIVE_KINDS,
+    SHARDED_METHODS,
+    ShardedState,
+    backward_collectives,
+    count_collectives,
+    device_mesh,
+    normaliser_error_bound,
+    program_collectives,
+    sharded_logsumexp,
+    sharded_softmax,
+    sharded_states,
+    split_k_attention,
+    vocab_parallel_cross_entropy,
+)
 
 __all__ = [
     "HARD_FAMILIES",
@@ -90,6 +110,20 @@ __all__ = [
     "ulp",
     "ulp_error",
     "use_book_style",
+    # sharded
+    "COLLECTIVE_KINDS",
+    "SHARDED_METHODS",
+    "ShardedState",
+    "backward_collectives",
+    "count_collectives",
+    "device_mesh",
+    "normaliser_error_bound",
+    "program_collectives",
+    "sharded_logsumexp",
+    "sharded_softmax",
+    "sharded_states",
+    "split_k_attention",
+    "vocab_parallel_cross_entropy",
 ]
 
 __version__ = "0.1.0"
