@@ -24,18 +24,12 @@ export JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES := -1
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup book test test-fast lab notebooks serve bench clean
+.PHONY: help setup book test test-unit test-reduced-isa lint lab notebooks serve bench mutants clean
 
-help:
-	@echo "make book       build the HTML book into $(HTML) (sets up .venv first if needed)"
-	@echo "make test       build the book, then run every test: unit, property, doctests, hygiene, the browser test, strict nbval"
-	@echo "                (TEST_WORKERS=1 for one process; default 2)"
-	@echo "make lab        open the chapters in JupyterLab"
-	@echo "make notebooks  re-execute notebooks in place in a fresh kernel (NB=path to pick one)"
-	@echo "make serve      serve the built book on http://localhost:$(PORT)"
-	@echo "make clean      remove build products (keeps .venv)"
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
 
-setup: $(STAMP)
+setup: $(STAMP)  ## create .venv and install the pinned environment (the other targets do it when needed)
 
 # uv installs the pinned set in seconds where pip takes minutes; it is itself
 # pinned here and installed by the venv's own pip.
@@ -53,7 +47,7 @@ BOOK_SOURCES := _config.yml _toc.yml references.bib $(filter-out README.md,$(wil
 	$(wildcard _static/*) $(wildcard _ext/*.py) $(wildcard src/softmaxlab/*.py)
 BOOK_STAMP := $(BUILD_ROOT)/_build/.book-built
 
-book: $(BOOK_STAMP)
+book: $(BOOK_STAMP)  ## build the HTML book into _build/html (warnings are errors)
 	@echo "Open $(abspath $(HTML))/index.html"
 
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
@@ -66,26 +60,58 @@ $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 # test: unit, property and doctests, the browser test, and strict nbval on
 # every chapter. pytest-xdist spreads it over TEST_WORKERS processes, a whole
 # file (a notebook's cells, in order, in one kernel) to each at a time.
+# Then strict nbval runs a second time under the reduced-ISA profile below.
 TEST_WORKERS ?= 2
-test: $(BOOK_STAMP)
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+test: $(BOOK_STAMP)  ## every test: unit, property, doctests, hygiene, browser, strict nbval (twice: default and reduced ISA)
 	BOOK_HTML_DIR=$(abspath $(HTML)) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile \
-		tests src/softmaxlab chapters \
-		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+		tests src/softmaxlab chapters $(NBVAL)
+	$(MAKE) --no-print-directory test-reduced-isa
 
-lab: $(STAMP)
+# The reduced-ISA profile: the committed outputs must be what a reader's CPU
+# prints too, not only this machine's. NumPy's exp, log1p and reductions have
+# AVX-512 and AVX2 code paths whose last bits differ from the baseline (SSE)
+# ones; XLA compiles for the newest ISA it finds. Here NumPy is limited to its
+# x86-64-v2 baseline and XLA to SSE4.2, which is roughly a CPU from 2010; a
+# notebook that prints a last-bit fact of one CPU fails here. On a machine
+# that is not x86-64 the profile does not apply and is skipped (say so).
+REDUCED_ISA := NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR X86_V3" XLA_FLAGS=--xla_cpu_max_isa=SSE4_2 \
+	JAX_COMPILATION_CACHE_DIR=$(abspath $(VENV))/jax-cache-reduced-isa
+test-reduced-isa: $(STAMP)  ## strict nbval on every chapter with NumPy at x86-64-v2 and XLA at SSE4.2
+	@if [ "$$(uname -m)" != x86_64 ]; then echo "reduced-ISA profile: x86-64 only, skipped on $$(uname -m)"; else \
+		$(REDUCED_ISA) $(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile chapters $(NBVAL); fi
+
+# Unit, property and doctests: well under a minute, no notebooks, no browser.
+test-unit: $(STAMP)  ## unit, property and doctests only (no notebooks, no browser)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests src/softmaxlab \
+		--deselect tests/test_browser.py --deselect tests/test_nbval_is_strict.py
+
+lab: $(STAMP)  ## JupyterLab on chapters/
 	$(BIN)/jupyter lab chapters
 
-notebooks: $(STAMP)
+notebooks: $(STAMP)  ## re-execute notebooks in place in a fresh kernel (NB=path for one)
 	$(BIN)/python scripts/execute_notebooks.py $(NB)
 
-serve:
+serve:  ## serve the built book on 127.0.0.1 (PORT=8000 by default)
 	@test -d $(HTML) || { echo "no book at $(HTML): run 'make book' first"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory $(HTML)
 
-bench: $(STAMP)
+bench: $(STAMP)  ## accuracy and speed benchmark
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --constraint constraints.txt --editable '.[dev,bench]'
 	$(BIN)/python benchmarks/accuracy.py
 
-clean:
+# ruff (lint rules and formatting: pyproject.toml, chapters/ruff.toml for the
+# notebooks) and mypy --strict on the package.
+lint: $(STAMP)  ## ruff check, ruff format --check and mypy (zero findings)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Plant errors in a copy of softmaxlab and check that strict nbval on the
+# chapters that rely on each function fails (scripts/mutants.py lists them).
+mutants: $(STAMP)  ## plant errors in softmaxlab and check that the chapters' checks catch each one
+	$(BIN)/python scripts/mutants.py $(MUTANTS)
+
+clean:  ## remove build products (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -16,11 +16,13 @@ Every chapter of the book imports it. Modules, each with one purpose:
   device mesh, the sharded normaliser, vocabulary-parallel cross-entropy,
   split-K attention) and the collectives counted in a compiled program;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
+- :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
+  JAX's derivatives to check against;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
 """
 
-from .checking import check, decade_bound, finite_difference_jacobian, flat
+from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
     JacobianTooLargeError,
@@ -28,6 +30,7 @@ from .derivatives import (
     softmax_jvp,
     softmax_vjp,
 )
+from .examples import JAX_REFERENCES, example_logits, jax_reference
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
 from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
@@ -65,6 +68,10 @@ from .sharded import (
 )
 
 __all__ = [
+    "JAX_REFERENCES",
+    "example_logits",
+    "jax_reference",
+    "LABEL_WIDTH",
     "HARD_FAMILIES",
     "OnlineState",
     "chunk_states",

@@ -104,3 +104,54 @@ def same_shape(z: np.ndarray, v: np.ndarray, zname: str = "z", vname: str = "v")
             f"{vname} has shape {v.shape} but {zname} has shape {z.shape}; they must "
             "match exactly (softmaxlab never broadcasts silently)"
         )
+
+
+# The rest of the vocabulary. One convention everywhere: TypeError when the
+# argument has the wrong type, ValueError when it has the right type and a
+# wrong value; the message names the argument, what it got and what is expected.
+
+
+def float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
+    """Resolve ``dtype`` to one of :data:`SUPPORTED_FLOATS`, or raise ``TypeError``."""
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in SUPPORTED_FLOATS:
+        raise TypeError(f"{name} must be float16, float32 or float64, got {dtype!r}")
+    return resolved
+
+
+def integer(value: Any, name: str, minimum: int | None = None) -> int:
+    """Return ``value`` as an int at least ``minimum``.
+
+    ``TypeError`` for anything that is not an integer (booleans and floats
+    such as ``2.0`` included); ``ValueError`` below ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "an int" if minimum is None else f"an int >= {minimum}"
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return value
+
+
+def index(value: Any, n: int, name: str = "j") -> int:
+    """Return ``value`` as an index into a sequence of length ``n`` (negative counts from the end)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int index, got {type(value).__name__} {value!r}")
+    value = int(value)
+    if not -n <= value < n:
+        raise ValueError(f"{name}={value} is out of range for length {n}; expected an integer in [{-n}, {n - 1}]")
+    return value % n
+
+
+def finite_real(value: Any, name: str) -> float:
+    """Return ``value`` as a finite float: ``TypeError`` if it is not a real number, ``ValueError`` if not finite."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(f"{name} must be finite, got {out!r}")
+    return out

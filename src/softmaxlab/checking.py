@@ -11,10 +11,12 @@ import math
 from typing import Any, Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_float_array
+from .precision import ulp_error
 
-__all__ = ["check", "finite_difference_jacobian", "decade_bound", "flat"]
+__all__ = ["LABEL_WIDTH", "check", "decade_bound", "finite_difference_jacobian", "flat"]
 
 
 def decade_bound(x: float) -> str:
@@ -35,10 +37,6 @@ def decade_bound(x: float) -> str:
     if math.isinf(x):
         return "= inf"
     return f"< 1e{math.floor(math.log10(x)) + 1:+03d}".replace("+", "")
-
-
-def _yes_no(flag: bool) -> str:
-    return "yes" if flag else "no "
 
 
 def flat(arrays: Any) -> np.ndarray:
@@ -81,70 +79,148 @@ def flat(arrays: Any) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def check(label: str, computed: Any, reference: Any, *, rtol: float = 1e-12, atol: float = 1e-15) -> float:
-    r"""Compare ``computed`` with ``reference``, print one line, raise if they differ.
+#: Width of the label column in :func:`check`'s line: with the longest verdict
+#: (``within 8.9e-16 relative: yes``) the line stays within 80 characters.
+LABEL_WIDTH = 46
+_LINE = 80
 
-    The comparison is elementwise :math:`|c - r| \le \mathrm{atol} +
-    \mathrm{rtol}\,|r|` (NaNs must match NaNs, infinities must match exactly).
-    The printed line says whether the two are bit-for-bit equal ("exact"),
-    whether they are within the tolerance ("close"), and the largest absolute
-    difference, bounded by a power of ten.
+
+def _verdict_line(label: str, verdict: str) -> str:
+    line = f"{label:<{LABEL_WIDTH}} {verdict}"
+    if len(line) <= _LINE:
+        return line
+    # A long label (or reason) goes on its own line, the verdict indented below.
+    return f"{label}\n    {verdict}"
+
+
+def check(
+    label: str,
+    computed: ArrayLike,
+    reference: ArrayLike,
+    *,
+    rtol: float | None = None,
+    ulps: float | None = None,
+    atol: float | None = None,
+    why: str | None = None,
+    exact: bool = False,
+) -> float:
+    r"""Compare ``computed`` with ``reference``, print one verdict, raise if they differ.
+
+    Exactly one kind of tolerance is used, and the printed line names it
+    together with the bound, so the line is a fact that holds on every IEEE
+    machine, whatever the last bits of ``computed`` are:
+
+    * **relative** (the default, ``rtol=1e-12``): :math:`|c - r| \le
+      \mathrm{rtol}\,|r|` for every entry, so an entry whose reference is 0 must
+      be exactly 0 and a tiny entry is held to the same number of digits as a
+      large one;
+    * **ulps** (``ulps=k``): :math:`|c - r| \le k\,\operatorname{ulp}(r)` in the
+      format of ``computed`` (:func:`softmaxlab.ulp_error`), for claims stated in
+      ulps; ``reference`` may hold exact :class:`decimal.Decimal` values;
+    * **absolute** (``atol=t``, only with ``why=``, the reason an absolute bound
+      is the right one, printed in the line): :math:`|c - r| \le t`;
+    * **exact** (``exact=True``): bit-for-bit equality, for the few results IEEE
+      arithmetic guarantees exactly.
+
+    In every kind a NaN must meet a NaN and an infinity the same infinity.
 
     Parameters
     ----------
     label : str
         What is being checked, printed first.
     computed, reference : array_like
-        Arrays of the same shape (not broadcast).
-    rtol, atol : float
-        Relative and absolute tolerances; state them where the check is made.
+        Arrays of the same shape (nothing is broadcast).
+    rtol, ulps, atol : float, optional
+        The bound: at most one of them. Non-negative.
+    why : str, optional
+        Required with ``atol`` (and only then): why an absolute bound.
+    exact : bool
+        Bit-for-bit comparison instead of a tolerance.
 
     Returns
     -------
     float
-        The largest absolute difference (0.0 where both are NaN or equal infinities).
+        The worst error in the units of the tolerance (relative error, ulps or
+        absolute difference; 0.0 for an exact match). Its last digits depend on
+        the machine: use it in assertions, do not print it in a compared cell.
 
     Raises
     ------
     AssertionError
-        If any entry is outside the tolerance.
+        If any entry is outside the bound (the message names the worst entry).
     ValueError
-        If the shapes differ or a tolerance is negative.
+        If the shapes differ, a bound is negative or not finite, more than one
+        bound is given, or ``atol`` comes without ``why`` (or ``why`` without
+        ``atol``).
+    TypeError
+        If ``label`` or ``why`` is not a string.
 
     Examples
     --------
     >>> import numpy as np
     >>> from softmaxlab import check
-    >>> _ = check("0.1 + 0.2 vs 0.3", np.array(0.1 + 0.2), np.array(0.3))
-    0.1 + 0.2 vs 0.3                   exact no  close yes max diff < 1e-16
+    >>> _ = check("0.1 + 0.2 vs 0.3", np.array(0.1 + 0.2), np.array(0.3), ulps=1)
+    0.1 + 0.2 vs 0.3                               within 1 ulp: yes
+    >>> _ = check("tiny entry", np.array([1e-300]), np.array([1.1e-300]), rtol=0.2)
+    tiny entry                                     within 0.2 relative: yes
     """
-    c = np.asarray(computed, dtype=np.float64)
-    r = np.asarray(reference, dtype=np.float64)
-    if c.shape != r.shape:
-        raise ValueError(f"check({label!r}): computed has shape {c.shape} but reference has shape {r.shape}")
-    if rtol < 0 or atol < 0:
-        raise ValueError(f"check({label!r}): tolerances must be non-negative, got rtol={rtol}, atol={atol}")
+    if not isinstance(label, str):
+        raise TypeError(f"check: label must be a string, got {type(label).__name__}")
+    given = [name for name, v in (("rtol", rtol), ("ulps", ulps), ("atol", atol)) if v is not None]
+    if exact:
+        given.append("exact")
+    if len(given) > 1:
+        raise ValueError(f"check({label!r}): give one kind of tolerance, got {' and '.join(given)}")
+    if (atol is None) != (why is None):
+        raise ValueError(
+            f"check({label!r}): an absolute tolerance needs its reason: pass atol= together with why=\"...\""
+        )
+    if why is not None and not isinstance(why, str):
+        raise TypeError(f"check({label!r}): why must be a string, got {type(why).__name__}")
+    for name, v in (("rtol", rtol), ("ulps", ulps), ("atol", atol)):
+        if v is not None and not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v >= 0):
+            raise ValueError(f"check({label!r}): {name} must be a finite non-negative number, got {v!r}")
+    if not given:
+        rtol = 1e-12
+
+    c_in = np.asarray(computed)
+    r_obj = np.asarray(reference)
+    if c_in.shape != r_obj.shape:
+        raise ValueError(f"check({label!r}): computed has shape {c_in.shape} but reference has shape {r_obj.shape}")
+    c = c_in.astype(np.float64)
+    r = r_obj.astype(np.float64)
     both_nan = np.isnan(c) & np.isnan(r)
     same_inf = np.isinf(c) & (c == r)
     special = both_nan | same_inf
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         diff = np.where(special, 0.0, np.abs(c - r))
-    # A NaN or infinite difference is never close, whatever the tolerance.
-    ok = np.isfinite(diff) & (diff <= atol + rtol * np.abs(np.where(special, 0.0, r)))
-    exact = bool(np.array_equal(c, r, equal_nan=True))
-    max_diff = float(np.max(diff)) if diff.size else 0.0
-    close = bool(np.all(ok))
-    shown = "= nan" if math.isnan(max_diff) else decade_bound(max_diff)
-    # About 70 characters wide, so the line fits a book page without scrolling.
-    print(f"{label:<34} exact {_yes_no(exact)} close {_yes_no(close)} max diff {shown}")
-    if not close:
-        flat = int(np.argmax(np.where(ok, -1.0, np.where(np.isnan(diff), np.inf, diff))))
-        worst = tuple(int(i) for i in np.unravel_index(flat, diff.shape))
+        if exact:
+            err = np.where(special | (c == r), 0.0, np.inf)
+            bound, verdict = 0.0, "bit-for-bit equal"
+        elif ulps is not None:
+            # ulp_error grades arrays of at least one dimension: a scalar is a 1-vector.
+            graded = ulp_error(c_in.reshape(-1), r_obj.reshape(-1)).reshape(c.shape) if c_in.size else diff
+            err = np.where(special, 0.0, graded)
+            bound, verdict = float(ulps), f"within {float(ulps):g} ulp"
+        elif atol is not None:
+            err = diff
+            bound, verdict = float(atol), f"within {float(atol):.2g} absolute ({why})"
+        else:
+            err = np.where(diff == 0, 0.0, diff / np.abs(r))
+            bound, verdict = float(rtol), f"within {float(rtol):.2g} relative"
+    # A NaN error (a NaN against a number) is never within the bound.
+    ok = np.isfinite(err) & (err <= bound)
+    passed = bool(np.all(ok))
+    worst = float(np.max(np.where(np.isnan(err), np.inf, err))) if err.size else 0.0
+    print(_verdict_line(label, f"{verdict}: {'yes' if passed else 'NO'}"))
+    if not passed:
+        k = int(np.argmax(np.where(ok, -1.0, np.where(np.isnan(err), np.inf, err))))
+        idx = tuple(int(i) for i in np.unravel_index(k, err.shape))
         raise AssertionError(
-            f"{label}: not within rtol={rtol:g}, atol={atol:g}; worst entry at index {worst}: "
-            f"computed {float(c[worst])!r}, reference {float(r[worst])!r}"
+            f"{label}: not {verdict}; worst entry at index {idx}: "
+            f"computed {float(c[idx])!r}, reference {float(r[idx])!r} (error {float(err[idx]):.3g})"
         )
-    return max_diff
+    return worst
 
 
 def finite_difference_jacobian(f: Callable[[np.ndarray], Any], z: Any, *, step: float | None = None) -> np.ndarray:
