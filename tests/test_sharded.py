@@ -319,3 +319,26 @@ def test_counting_bad_input_messages():
 
 def test_module_lists_its_public_names():
     assert set(sharded.__all__) <= set(sl.__all__)
+
+
+def test_normaliser_error_bound_values_and_bad_input():
+    u = 2.0**-53
+    assert sl.normaliser_error_bound(16, 4) == pytest.approx((8 + 4 + 3 + 32 / np.e) * u, rel=1e-15)
+    assert sl.normaliser_error_bound(16, 4, method="gather-states") == sl.normaliser_error_bound(16, 4)
+    # butterfly on 4 devices: h = 2 merges, (1 + h) gamma + (n - 1 + 2h + (1 + h) L / e) u
+    assert sl.normaliser_error_bound(16, 4, method="butterfly") == pytest.approx((12 + 3 + 4 + 48 / np.e) * u, rel=1e-15)
+    assert sl.normaliser_error_bound(8, 2, dtype=np.float32, gamma=0.0) == pytest.approx((4 + 1 + 16 / np.e) * 2.0**-24)
+    cases = [
+        (TypeError, "L must be an int, got float", lambda: sl.normaliser_error_bound(16.0, 4)),
+        (TypeError, "D must be an int, got bool", lambda: sl.normaliser_error_bound(16, True)),
+        (ValueError, "L a positive multiple of D, got L=10, D=4", lambda: sl.normaliser_error_bound(10, 4)),
+        (ValueError, "need D >= 1", lambda: sl.normaliser_error_bound(16, 0)),
+        (TypeError, "dtype must be float32 or float64, got 'float16'", lambda: sl.normaliser_error_bound(16, 4, dtype="float16")),
+        (TypeError, "dtype must be float32 or float64, got 'nonsense'", lambda: sl.normaliser_error_bound(16, 4, dtype="nonsense")),
+        (ValueError, "gamma must be non-negative, got -1.0", lambda: sl.normaliser_error_bound(16, 4, gamma=-1.0)),
+        (ValueError, "power-of-two number of devices, the mesh has 3",
+         lambda: sl.normaliser_error_bound(12, 3, method="butterfly")),
+    ]
+    for err, message, call in cases:
+        with pytest.raises(err, match=message):
+            call()

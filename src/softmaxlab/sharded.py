@@ -247,7 +247,7 @@ def normaliser_error_bound(
 
     .. math::
 
-        rac{|\hat d - d|}{d} \le 2\gamma + \Big(n + D - 1 + rac{2L}{e}\Big) u,
+        \frac{|\hat d - d|}{d} \le 2\gamma + \Big(n + D - 1 + \frac{2L}{e}\Big) u,
         \qquad n = L / D,
 
     for either reduction (two collectives or gathered states): every term
@@ -297,7 +297,7 @@ def normaliser_error_bound(
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in _FLOATS:
+    if dt is None or dt not in _FLOATS:  # (np.dtype(float) == None is True)
         raise TypeError(f"dtype must be float32 or float64, got {dtype!r}")
     u = float(np.finfo(dt).eps) / 2
     g = 4 * u if gamma is None else float(gamma)
