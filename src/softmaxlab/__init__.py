@@ -19,6 +19,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
   :mod:`softmaxlab.inverse`: the derivatives a practitioner meets next
   (temperature as a parameter, masked softmax, attention's backward pass in
   O(L) memory per query, the inverse of softmax);
+- :mod:`softmaxlab.sharded`: softmax with its axis split across devices (a
+  device mesh, the sharded normaliser, vocabulary-parallel cross-entropy,
+  split-K attention) and the collectives counted in a compiled program;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
   JAX's derivatives to check against;
@@ -62,6 +65,22 @@ from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promi
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
+# sharded
+from .sharded import (
+    COLLECTIVE_KINDS,
+    SHARDED_METHODS,
+    ShardedState,
+    backward_collectives,
+    count_collectives,
+    device_mesh,
+    normaliser_error_bound,
+    program_collectives,
+    sharded_logsumexp,
+    sharded_softmax,
+    sharded_states,
+    split_k_attention,
+    vocab_parallel_cross_entropy,
+)
 
 __all__ = [
     "GLUED",
@@ -159,5 +178,19 @@ __all__ += [  # practice
     "softmax_entropy",
     "softmax_inverse",
     "softmax_temperature_derivative",
+    # sharded
+    "COLLECTIVE_KINDS",
+    "SHARDED_METHODS",
+    "ShardedState",
+    "backward_collectives",
+    "count_collectives",
+    "device_mesh",
+    "normaliser_error_bound",
+    "program_collectives",
+    "sharded_logsumexp",
+    "sharded_softmax",
+    "sharded_states",
+    "split_k_attention",
+    "vocab_parallel_cross_entropy",
 ]
 
