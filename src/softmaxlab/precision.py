@@ -90,11 +90,12 @@ def _add(a: Decimal, b: Decimal, prec: int = DIGITS) -> Decimal:
         gap = 1900
     work = _ctx(max(prec, gap + prec) + 2 * prec)
     s = work.add(a, b)
-    if s == 0:
-        return s
-    lost = max(a.adjusted(), b.adjusted()) - s.adjusted()
-    if lost > prec:  # heavy cancellation: both are floats or exact, so redo wider
-        s = _ctx(work.prec + lost).add(a, b)
+    # No redo is needed after a cancellation: the operands that can cancel here
+    # (1 and -rest / S in softmax, zhat and log S in logsumexp) are a float of
+    # modest magnitude (under 60 significant digits) and a value of prec + 10
+    # digits with nearly the same exponent, which work's 3 prec digits hold
+    # exactly, so the sum is exact. (logsumexp raises prec itself when zhat
+    # and log S cancel more digits than it carries.)
     return s
 
 
