@@ -114,7 +114,7 @@ def promises(long_length: int) -> bool:
     ok = True
     for dtype in (np.float64, np.float32, np.float16):
         name = np.dtype(dtype).name
-        print(f"\n{name}: {'family':<18}" + "".join(f"{n:>22}" for n in names))
+        print(f"\n{name}: {'family':<18}" + "".join(f"{n:>25}" for n in names))
         for family in sl.HARD_FAMILIES:
             rows, length = shape_of(family, long_length)
             z = sl.hard_logits(family, dtype, rows=rows, length=length, seed=2026)
@@ -129,7 +129,7 @@ def promises(long_length: int) -> bool:
                 ok &= bool(err <= bound)
                 cells.append(f"{err:.4g} / {bound:.8g}")
             label = family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
-            print(f"{'':<9}{label:<18}" + "".join(f"{c:>22}" for c in cells))
+            print(f"{'':<9}{label:<18}" + "".join(f"{c:>25}" for c in cells))
     print(f"\nevery worst error within its promise: {'yes' if ok else 'NO'}")
     return ok
 
