@@ -1,9 +1,9 @@
-"""Accuracy and speed of softmax formulas, measured against softmaxlab's exact reference.
+"""Accuracy of softmax formulas, measured against softmaxlab's exact reference.
 
-Run with ``make bench`` (which installs the ``bench`` extra, scipy) or
-``.venv/bin/python benchmarks/accuracy.py``. Options: ``--quick`` uses
-L = 10^4 for the long-vector family instead of 10^6 (a few seconds instead of
-a few minutes).
+Run with ``make bench`` (which installs the ``bench`` extra, scipy, once, and
+then also runs ``benchmarks/speed.py``) or ``.venv/bin/python
+benchmarks/accuracy.py``. Options: ``--quick`` uses L = 10^4 for the
+long-vector family instead of 10^6 (a few seconds instead of a few minutes).
 
 Prints, for float64 and float32 and for every family of
 :func:`softmaxlab.hard_logits`, the worst and the median error in ulps of the
@@ -15,16 +15,16 @@ NaN are scored) of
 * log-softmax: log of the shifted softmax, z - LSE, jax.nn.log_softmax,
   scipy.special.log_softmax and softmaxlab.log_softmax;
 
-then the time of softmaxlab.softmax divided by the time of the plain shifted
-formula at L = 10^6, both timed in this one run (best of several repeats,
-interleaved, so that both see the same machine state).
+then softmaxlab's own worst errors per family, function (softmax, log_softmax,
+logsumexp) and dtype (float64, float32, float16) beside the bound that
+:func:`softmaxlab.promise` states, and a verdict. (The speed goal is measured by
+``benchmarks/speed.py``.)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -90,23 +90,48 @@ def table(dtype, methods: dict, reference, long_length: int, title: str) -> None
         print(f"{label:<20}" + "".join(f"{c:>20}" for c in cells))
 
 
-def speed(dtype, length: int = 10**6, repeats: int = 25) -> None:
-    z = sl.hard_logits("long vectors", dtype, rows=1, length=length, seed=2026)[0]
-    funcs = {"softmax_shifted": sl.softmax_shifted, "softmax": sl.softmax, "jax.nn": SOFTMAX["jax.nn"]}
-    best = {k: np.inf for k in funcs}
-    for f in funcs.values():
-        f(z)  # warm up (and compile jax)
-    for _ in range(repeats):
-        for k, f in funcs.items():
-            t0 = time.perf_counter()
-            f(z)
-            best[k] = min(best[k], time.perf_counter() - t0)
-    ratio = best["softmax"] / best["softmax_shifted"]
-    print(
-        f"{np.dtype(dtype).name}, L = {length:.0e}: softmax_shifted {best['softmax_shifted'] * 1e3:.2f} ms, "
-        f"softmaxlab.softmax {best['softmax'] * 1e3:.2f} ms, jax.nn.softmax {best['jax.nn'] * 1e3:.2f} ms; "
-        f"ratio softmax / softmax_shifted = {ratio:.2f}"
-    )
+def lse_error(z: np.ndarray) -> np.ndarray:
+    """logsumexp's errors in ulps of z's dtype at the promised scale, max(|zhat|, |LSE|, LSE - zhat)."""
+    from decimal import Decimal
+
+    got = sl.logsumexp(z).tolist()
+    exact = sl.exact_logsumexp(z)
+    zhat = np.max(z, axis=-1).astype(np.float64).tolist()
+    out = []
+    for g, e, m in zip(got, exact, zhat):
+        if not e.is_finite() or not np.isfinite(m):
+            out.append(float(sl.ulp_error(np.array([g], dtype=z.dtype), np.array([e]))[0]))
+            continue
+        scale = max(abs(m), abs(float(e)), float(e) - m)
+        out.append(float(abs(Decimal(float(g)) - e) / Decimal(float(sl.ulp(scale, z.dtype)))))
+    return np.array(out)
+
+
+def promises(long_length: int) -> bool:
+    """softmaxlab's worst errors per family, function and dtype, against the stated bounds."""
+    names = ("softmax", "log_softmax", "logsumexp")
+    print("\nsoftmaxlab against its promises (worst error / promised bound, in the promise's unit)")
+    ok = True
+    for dtype in (np.float64, np.float32, np.float16):
+        name = np.dtype(dtype).name
+        print(f"\n{name}: {'family':<18}" + "".join(f"{n:>25}" for n in names))
+        for family in sl.HARD_FAMILIES:
+            rows, length = shape_of(family, long_length)
+            z = sl.hard_logits(family, dtype, rows=rows, length=length, seed=2026)
+            errs = [
+                np.max(sl.ulp_error(sl.softmax(z), sl.exact_softmax(z))),
+                np.max(sl.ulp_error(sl.log_softmax(z), sl.exact_log_softmax(z))),
+                np.max(lse_error(z)),
+            ]
+            cells = []
+            for n, err in zip(names, errs):
+                bound = sl.promise(n, dtype).bound
+                ok &= bool(err <= bound)
+                cells.append(f"{err:.4g} / {bound:.8g}")
+            label = family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
+            print(f"{'':<9}{label:<18}" + "".join(f"{c:>25}" for c in cells))
+    print(f"\nevery worst error within its promise: {'yes' if ok else 'NO'}")
+    return ok
 
 
 def main() -> None:
@@ -117,9 +142,8 @@ def main() -> None:
     for dtype in (np.float64, np.float32):
         table(dtype, SOFTMAX, sl.exact_softmax, long_length, "softmax")
         table(dtype, LOG_SOFTMAX, sl.exact_log_softmax, long_length, "log-softmax")
-    print("\nspeed (best of 25 interleaved runs)")
-    for dtype in (np.float64, np.float32):
-        speed(dtype)
+    if not promises(long_length):
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

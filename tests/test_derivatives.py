@@ -244,3 +244,17 @@ def test_chapter3_wide_spread_entry():
     v = np.arange(8.0)
     assert componentwise_excess(z, v, sl.softmax_jvp) <= sl.promise("softmax_jvp").bound
     np.testing.assert_array_equal(sl.softmax_jvp(z, np.full(8, 1e6)), 0.0)  # J 1 = 0 exactly
+
+
+@pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
+def test_products_componentwise_with_a_far_value_on_a_flat_softmax(product):
+    # No output dominates (a_k ~ 1/L) and the largest output's v_k is far from
+    # the rest: centring on v_k alone would round v_j - v_k (an error of
+    # u |v_j - v_k| ~ L u D_j), and one centring on the weighted mean would
+    # leave that mean's rounding error (~ gamma u |v_k| ~ L u D_j): this pins
+    # the exact (TwoSum) centring and the second centring.
+    rng = np.random.default_rng(8)
+    z = rng.uniform(-0.01, 0.01, 600)
+    v = rng.uniform(-1, 1, 600)
+    v[np.argmax(z)] = 1e6 * (1 + rng.uniform())
+    assert componentwise_excess(z, v, product) <= sl.promise(product.__name__).bound

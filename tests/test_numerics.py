@@ -373,3 +373,29 @@ def test_long_rows_are_chunked_bit_for_bit_the_same_row_by_row(monkeypatch):
     np.testing.assert_array_equal(sl.logsumexp(z), [sl.logsumexp(row) for row in z])
     for f, exact, name in ACCURATE:
         assert _worst(f(z), exact(z)) <= sl.promise(name).bound
+
+
+@pytest.mark.parametrize("rest", [0.55, 0.75, 0.95])
+def test_winner_is_correctly_rounded_when_the_rest_is_below_u(rest):
+    # Pins softmax's first-order correction for the low part of the sum: with
+    # z = (0, d), e^d = rest * u (u = 2^-53), the sum rounds to exactly 1, so
+    # t / S_hi = 1, and only the correction -S_lo / S_hi = -e^d brings the
+    # winner to 1 - e^d, within half an ulp (+ 3.5 u^2 from the error of e^d,
+    # below 1e-12 ulp). Without it the winner is 1, rest ulps off.
+    d = np.log(rest * 2.0**-53)
+    z = np.array([0.0, d])
+    err = sl.ulp_error(sl.softmax(z), sl.exact_softmax(z))
+    assert err[0] <= 0.5 + 1e-12
+    assert err[1] <= sl.promise("softmax").bound
+
+
+def test_a_tiny_rest_is_summed_without_the_pairwise_sums_error():
+    # Pins the split sum's per-chunk sigma (2^bits times the chunk's largest
+    # term, the winner set aside): the rest below is one term t_1 just above
+    # 2^-60 and 126 terms of 0.99 * 2^-113, just under half an ulp of t_1.
+    # NumPy's pairwise sum adds 15 of them to t_1 one at a time and loses each
+    # (a relative error of 14 u, 7.4 ulp of the winner's log-probability,
+    # -log1p(rest) ~ -rest); split on the rest's own scale the sum is exact.
+    z = np.array([0.0, -41.58883083359672] + 126 * [-78.33568173912732])
+    assert _worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= sl.promise("log_softmax").bound
+    assert _lse_error(z) <= sl.promise("logsumexp").bound

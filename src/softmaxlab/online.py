@@ -158,7 +158,7 @@ def _merge(s: OnlineState, t: OnlineState) -> OnlineState:
     m = np.maximum(s.m, t.m)
     # max(-0, +0) is either zero, depending on the order; -0 + +0 = +0 is not,
     # so a tie of zeros takes their sum and the merge is commutative bit for bit.
-    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)
+    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)[()]  # [()]: a 0-d result stays a NumPy scalar
     return OnlineState(m, s.d * _exp_sub(s.m, m) + t.d * _exp_sub(t.m, m))
 
 

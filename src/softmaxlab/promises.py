@@ -56,12 +56,13 @@ _SUM = 0.03
 _SOFTMAX64 = 0.5 + 2 * (EXP_REL + 1) + 1 + _SUM
 # float64 log_softmax, each entry (z_j - zhat) - log S:
 #   z_j - zhat rounded: 0.5 ulp of d_j, at most 0.5 ulp of the result (|d_j| <= |result|);
-#   log S = log1p(rest) + rest_lo / (1 + rest): rest's terms (EXP_REL + 1) u,
-#   amplified by at most 1 (d log1p(r) / d log r <= log1p(r)); log1p LOG1P_REL u;
-#   the correction's addition u; rows whose rest is below 2^-900 sum scaled
-#   terms with math.fsum (correctly rounded): 0.5 u; log S <= |result|;
-#   the final subtraction rounds: 0.5 ulp.
-_LOG_NORM = (EXP_REL + 1) + LOG1P_REL + 1 + 0.5 + _SUM
+#   log S = log1p(rest): rest's terms (EXP_REL + 1) u, amplified by at most 1
+#   (d log1p(r) / d log r <= log1p(r)); rest rounded to one float64: 0.5 u (or,
+#   for rows whose rest is below 2^-900 and is summed from scaled terms with
+#   math.fsum and scaled back: 0.5 u + 0.5 u); log1p LOG1P_REL u; log S <= |result|;
+#   the final subtraction rounds: 0.5 ulp. (Adding the low part of rest,
+#   rest_lo / (1 + rest), would save 0.5 u and cost a rounding of u: not done.)
+_LOG_NORM = (EXP_REL + 1) + 1 + LOG1P_REL + _SUM
 _LOG_SOFTMAX64 = 0.5 + 0.5 + _LOG_NORM
 # float64 logsumexp = zhat + log S: log S's error as above (log S <= the scale),
 # and the final addition rounds: 0.5 ulp of the result (<= the scale).
@@ -110,7 +111,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise("softmax", "float64", _ceil2(_SOFTMAX64), _RESULT, False, "each entry; 2 (exp + 1) + 1.5 + sums"),
     Promise("softmax", "float32", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
     Promise("softmax", "float16", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
-    Promise("log_softmax", "float64", _ceil2(_LOG_SOFTMAX64), _RESULT, False, "each entry; 1 + (exp + 1) + log1p + 1.5"),
+    Promise("log_softmax", "float64", _ceil2(_LOG_SOFTMAX64), _RESULT, False, "each entry; 1 + (exp + 1) + log1p + 1"),
     Promise("log_softmax", "float32", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
     Promise("log_softmax", "float16", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
     Promise("logsumexp", "float64", _ceil2(_LOGSUMEXP64), _SCALE, False, "absolute: zhat and log S may cancel"),
