@@ -85,6 +85,18 @@ LABEL_WIDTH = 46
 _LINE = 80
 
 
+def _shown(bound: float, digits: int = 2) -> str:
+    """``bound`` to ``digits`` significant digits, rounded up: the printed bound is
+    never tighter than the one checked (``2.13e-13`` shows as ``2.2e-13``)."""
+    if bound == 0 or not math.isfinite(bound):
+        return f"{bound:g}"
+    text = f"{bound:.{digits}g}"
+    if float(text) < bound:
+        scale = 10.0 ** (math.floor(math.log10(bound)) - digits + 1)
+        text = f"{math.ceil(bound / scale) * scale:.{digits}g}"
+    return text
+
+
 def _verdict_line(label: str, verdict: str) -> str:
     line = f"{label:<{LABEL_WIDTH}} {verdict}"
     if len(line) <= _LINE:
@@ -201,13 +213,13 @@ def check(
             # ulp_error grades arrays of at least one dimension: a scalar is a 1-vector.
             graded = ulp_error(c_in.reshape(-1), r_obj.reshape(-1)).reshape(c.shape) if c_in.size else diff
             err = np.where(special, 0.0, graded)
-            bound, verdict = float(ulps), f"within {float(ulps):g} ulp"
+            bound, verdict = float(ulps), f"within {_shown(float(ulps), 8)} ulp"
         elif atol is not None:
             err = diff
-            bound, verdict = float(atol), f"within {float(atol):.2g} absolute ({why})"
+            bound, verdict = float(atol), f"within {_shown(float(atol))} absolute ({why})"
         else:
             err = np.where(diff == 0, 0.0, diff / np.abs(r))
-            bound, verdict = float(rtol), f"within {float(rtol):.2g} relative"
+            bound, verdict = float(rtol), f"within {_shown(float(rtol))} relative"
     # A NaN error (a NaN against a number) is never within the bound.
     ok = np.isfinite(err) & (err <= bound)
     passed = bool(np.all(ok))
