@@ -45,6 +45,8 @@ from .online import (
 )
 from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
+# figures (jacobian)
+from .figures_jacobian import jacobian_heatmap
 from .settings import book_settings
 
 __all__ = [
@@ -97,6 +99,8 @@ __all__ = [
     "ulp",
     "ulp_error",
     "use_book_style",
+    # figures (jacobian)
+    "jacobian_heatmap",
 ]
 
 __version__ = "0.1.0"
