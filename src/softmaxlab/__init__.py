@@ -63,6 +63,8 @@ from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_
 # Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
 from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
+# figures (jacobian)
+from .figures_jacobian import jacobian_heatmap
 from .settings import book_settings
 
 # sharded
@@ -146,6 +148,8 @@ __all__ = [
     "online_bound",
     "promise",
     "promise_table",
+    # figures (jacobian)
+    "jacobian_heatmap",
 ]
 
 # The version is written once, in pyproject.toml; the installed metadata carries it.

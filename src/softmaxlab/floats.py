@@ -154,9 +154,14 @@ def exp_thresholds(dtype: Any) -> ExpThresholds:
     Returns
     -------
     ExpThresholds
-        All fields as Python ``float``/``int``, computed in float64 arithmetic
-        (each threshold is accurate to a few float64 ulps, far below the
-        spacing of the format's own numbers near it).
+        All fields as Python ``float``/``int``, computed in float64 arithmetic.
+        Each threshold is accurate to a few float64 ulps: far below the
+        spacing of float16, bfloat16 and float32 numbers near it, so for those
+        formats it tells on which side of the threshold each of their numbers
+        lies. For float64 it does not: the float64 numbers next to the
+        threshold lie within an ulp of it, no farther than the threshold's own
+        float64 error, and deciding their side needs more digits (chapter 4
+        uses 50-digit mpmath).
 
     Raises
     ------
