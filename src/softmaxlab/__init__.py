@@ -12,12 +12,17 @@ Every chapter of the book imports it. Modules, each with one purpose:
   slider for a running kernel, small multiples for the static book);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
   merging chunk states, and the fused softmax-weighted sum;
+- :mod:`softmaxlab.accuracy`: tables of worst errors per family of hard
+  inputs, and the error bound of a reduction tree;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
   JAX's derivatives to check against;
 - :mod:`softmaxlab.plotting` and :mod:`softmaxlab.settings`: the book's look
   and its deterministic printing.
 """
+
+# accuracy
+from .accuracy import AccuracyTable, accuracy_table, reduction_bound
 
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
@@ -48,6 +53,10 @@ from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
 __all__ = [
+    # accuracy
+    "AccuracyTable",
+    "accuracy_table",
+    "reduction_bound",
     "JAX_REFERENCES",
     "example_logits",
     "jax_reference",
