@@ -166,3 +166,81 @@ def test_products_reject_bad_vectors(product):
         product(np.zeros(0), np.zeros(0))
     with pytest.raises(ValueError, match=r"axis=1 is out of range"):
         product(np.zeros(2), np.zeros(2), axis=1)
+
+
+# ------------------------------ issue 11: componentwise accuracy of J v ----
+
+from decimal import Decimal, localcontext  # noqa: E402
+
+TINY = Decimal(2) ** -1074
+
+
+def exact_products(z, v):
+    """(J v)_j and D_j = sum_i a_i |v_j - v_i| from the exact softmax, at 60 digits."""
+    a = sl.exact_softmax(z)
+    vd = [Decimal(float(x)) for x in v]
+    with localcontext() as ctx:
+        ctx.prec = 60
+        jv, spread = [], []
+        for j in range(len(vd)):
+            jv.append(a[j] * sum((a[i] * (vd[j] - vd[i]) for i in range(len(vd))), Decimal(0)))
+            spread.append(sum((a[i] * abs(vd[j] - vd[i]) for i in range(len(vd))), Decimal(0)))
+    return a, jv, spread
+
+
+def componentwise_excess(z, v, product):
+    """max_j of |err_j| / (u a_j D_j), after the underflow allowance, for one vector."""
+    c_soft = Decimal(sl.promise("softmax").bound)
+    got = product(z, v)
+    a, jv, spread = exact_products(z, v)
+    worst = 0.0
+    for g, e, aj, d in zip(got.tolist(), jv, a, spread):
+        # a_j is accurate to c_soft ulps; below the normal range an ulp is 2^-1074,
+        # not a relative size, and the product's rounding is 2^-1075 at least.
+        allowance = c_soft * TINY * d + TINY / 2
+        err = abs(Decimal(g) - e) - allowance
+        if err <= 0:
+            continue
+        scale = aj * d * Decimal(2) ** -53
+        assert scale > 0, (g, e)
+        worst = max(worst, float(err / scale))
+    return worst
+
+
+def _vectors(rng, length):
+    yield rng.normal(size=length)
+    yield rng.normal(size=length) + 1e6  # a common offset: J 1 = 0 must hold exactly
+    yield rng.uniform(-1, 1, length) * 10.0 ** rng.uniform(-5, 5, length)
+
+
+@pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
+@pytest.mark.parametrize(
+    "family", ["wide spread", "one dominant", "ties and near-ties", "near overflow", "subnormal sums", "-inf entries"]
+)
+def test_products_are_componentwise_accurate(product, family):
+    # defect 5: a (w - <a, w>) cancelled for a dominant entry (5.9e-4 relative
+    # error on the wide spread logits of chapter 3). The promise:
+    # |err_j| <= c u a_j sum_i a_i |w_j - w_i|, c from softmaxlab.promises.
+    c = sl.promise(product.__name__).bound
+    rng = np.random.default_rng(len(family))
+    for z in sl.hard_logits(family, np.float64, rows=6, length=12, seed=2):
+        for v in _vectors(rng, z.size):
+            assert componentwise_excess(z, v, product) <= c
+
+
+def test_products_componentwise_on_random_and_long_inputs():
+    c = sl.promise("softmax_jvp").bound
+    rng = np.random.default_rng(3)
+    for length in (1, 2, 3, 40, 300):
+        z = rng.normal(scale=5.0, size=length)
+        for v in _vectors(rng, length):
+            assert componentwise_excess(z, v, sl.softmax_jvp) <= c
+
+
+def test_chapter3_wide_spread_entry():
+    # The case that found defect 5: one output near 1, its product entry tiny.
+    z = sl.hard_logits("wide spread", np.float64, rows=1, length=8, seed=0)[0]
+    z[0] = z.max() + 30.0
+    v = np.arange(8.0)
+    assert componentwise_excess(z, v, sl.softmax_jvp) <= sl.promise("softmax_jvp").bound
+    np.testing.assert_array_equal(sl.softmax_jvp(z, np.full(8, 1e6)), 0.0)  # J 1 = 0 exactly

@@ -287,3 +287,34 @@ def test_weighted_sum_of_ones_is_one():
 def test_bad_input_messages(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ------------------------------------------ issue 11: the stated bounds ----
+
+
+@pytest.mark.parametrize(
+    ("family", "length"),
+    [("wide spread", 2), ("wide spread", 5), ("one dominant", 12), ("subnormal sums", 8), ("long vectors", 2000)],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_online_softmax_within_its_stated_bound(family, length, dtype):
+    # The bound of softmaxlab.online_bound: the leaves' error plus one
+    # rescaling per step. Short wide-spread rows pin the TwoSum in _exp_sub:
+    # without it, e^(z - m) loses up to |z - m| u, hundreds of ulps.
+    z = sl.hard_logits(family, dtype, rows=4, length=length, seed=6)
+    err = np.max(sl.ulp_error(sl.online_softmax(z), sl.exact_softmax(z)))
+    assert err <= sl.online_bound(length, dtype)
+
+
+def test_online_softmax_short_rows_need_the_exact_shift():
+    # Two logits with unrelated low bits, far apart: the rounding error of
+    # z_2 - z_1 (up to 2^-44 here) is a relative error of e^(z_2 - z_1).
+    z = np.array([0.7853981633974483, -700.123456789])
+    assert np.max(sl.ulp_error(sl.online_softmax(z), sl.exact_softmax(z))) <= sl.online_bound(2)
+
+
+@pytest.mark.parametrize(("m1", "m2"), [(-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0), (0.0, 0.0), (-0.0, -3.0)])
+def test_merge_is_commutative_bit_for_bit_for_signed_zeros(m1, m2):
+    s, t = (m1, 1.0), (m2, 2.0)
+    a, b = sl.online_merge(s, t), sl.online_merge(t, s)
+    assert np.signbit(a.m) == np.signbit(b.m) and a.m == b.m and a.d == b.d

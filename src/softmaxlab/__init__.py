@@ -8,6 +8,7 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.floats`: floating-point formats and where the exponential
   overflows or underflows in them;
 - :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
+- :mod:`softmaxlab.promises`: the accuracy each function promises, derived once;
 - :mod:`softmaxlab.interactive`: move one logit and watch every output (a
   slider for a running kernel, small multiples for the static book);
 - :mod:`softmaxlab.online`: softmax in one streaming pass: the online normaliser,
@@ -49,6 +50,8 @@ from .online import (
     reduce_states,
 )
 from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
+# Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
+from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .settings import book_settings
 
@@ -106,6 +109,14 @@ __all__ = [
     "ulp",
     "ulp_error",
     "use_book_style",
+    # accuracy promises (issue 11)
+    "EXP_REL",
+    "LOG1P_REL",
+    "PROMISES",
+    "Promise",
+    "online_bound",
+    "promise",
+    "promise_table",
 ]
 
 __version__ = "0.1.0"

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array, logits, normalize_axis, same_shape
-from .numerics import softmax
+from .numerics import _two_sum, softmax
 
 __all__ = ["softmax_jacobian", "softmax_jvp", "softmax_vjp", "JacobianTooLargeError", "MAX_JACOBIAN_BYTES"]
 
@@ -103,14 +103,39 @@ def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
     dtype = np.result_type(arr.dtype, vec.dtype)
     a = softmax(arr.astype(dtype, copy=False), axis=ax)
     w = vec.astype(dtype, copy=False)
-    return a * (w - np.sum(a * w, axis=ax, keepdims=True))
+    with np.errstate(invalid="ignore", over="ignore"):
+        # (J w)_j = a_j sum_i a_i (w_j - w_i) = a_j (w_j - mu), mu = <a, w> / sum(a).
+        # Computed so that nothing cancels the digits that matter:
+        # 1. w is centred exactly on w_k, k the largest output (TwoSum:
+        #    w - w_k = hi + lo), so a common offset of w drops out and J 1 = 0
+        #    exactly, although the computed a sum to 1 only to rounding;
+        # 2. then on the weighted mean mu1 of hi, and once more on the
+        #    weighted mean of what is left, so that each difference formed is
+        #    w_j - mu to first order (for a dominant a_k, w_k - mu is tiny and
+        #    comes from the small outputs alone). See softmaxlab.promises for
+        #    the componentwise bound.
+        k = np.argmax(a, axis=ax)
+        wk = np.take_along_axis(w, np.expand_dims(k, ax), axis=ax)
+        hi, lo = _two_sum(w, -wk)
+        total = np.sum(a, axis=ax, keepdims=True)
+        mu1 = np.sum(a * hi, axis=ax, keepdims=True) / total
+        centred = (hi - mu1) + lo
+        delta = np.sum(a * centred, axis=ax, keepdims=True) / total
+        return a * (centred - delta)
 
 
 def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
     r"""Jacobian-vector product :math:`J v = a \odot (v - \langle a, v\rangle\mathbf{1})`.
 
     The directional derivative of softmax at ``z`` along ``v``, in
-    :math:`O(L)` time and memory: :math:`J` is never formed.
+    :math:`O(L)` time and memory: :math:`J` is never formed. Computed as
+    :math:`a_j \sum_i a_i (v_j - v_i)`, centred exactly on the largest
+    output's :math:`v_k` and then on the weighted mean, so that the result is
+    *componentwise* accurate even where one output dominates and
+    :math:`v_j - \langle a, v\rangle` is tiny: in float64,
+    :math:`|\mathrm{err}_j| \le c\, u\, a_j \sum_i a_i |v_j - v_i|` with
+    :math:`c` = 124.3 for :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``;
+    plus, where :math:`a_j` is subnormal, its absolute error).
 
     Parameters
     ----------
@@ -151,8 +176,9 @@ def softmax_vjp(z: Any, u: Any, axis: Any = -1) -> np.ndarray:
 
     The pull-back of an output cotangent ``u`` (for example
     :math:`\partial \ell / \partial a`) to the logits, as in backpropagation.
-    :math:`J` is symmetric, so this is the same formula as :func:`softmax_jvp`;
-    both names exist so that code says which product it means.
+    :math:`J` is symmetric, so this is the same formula as :func:`softmax_jvp`
+    (and the same componentwise bound); both names exist so that code says
+    which product it means.
 
     Parameters
     ----------

@@ -21,7 +21,9 @@ compares them:
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from decimal import Decimal, localcontext
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,113 +34,334 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "softmax_naive", "softmax_shif
 
 # ------------------------------------------------------------------ kernels ----
 #
-# The accurate functions work in float64 whatever the input dtype, in four
-# steps that are each one vectorised pass over the array (no Python loop over
-# rows, O(L) work per slice):
+# One kernel serves softmax, log_softmax and logsumexp. It views the logits as
+# a matrix X of shape (rows, L), one slice per row, and walks over it in blocks
+# of about _BLOCK elements (several whole rows when L is short, column chunks of
+# _COLS elements of one row when L is long), so that the half dozen elementwise
+# passes of a block run from cache. Per block, for float64 input:
 #
-# 1. d + e = z - zhat exactly (Knuth's TwoSum), so the exponential is taken of
-#    the exact difference: e^(d + e) = e^d (1 + e) to within e^2/2 < 10^-26.
-# 2. t = exp(d).
+# 1. d + e = z - zhat exactly (Knuth's TwoSum, _two_sum), so the exponential
+#    is taken of the exact difference: e^(d + e) = e^d (1 + e) to within
+#    e^2/2 < 10^-26 (|e| <= ulp(d)/2 <= 2^-43 wherever e^d is not 0).
+# 2. t = e^d (1 + e), formed as e^d + e^d e.
 # 3. The sum of t split error-free (after Rump, Ogita and Oishi): with
-#    sigma = 2^(bitlength(L) + 1) >= 2 L, the leading parts q = (t + sigma) - sigma
-#    are multiples of ulp(sigma) whose sum is exact in any order, and the
-#    remainders r = t - q are exact and tiny; the maximal term, t = 1, lands
-#    entirely in q, so the sum *without* it, (Q - 1) + R, is as accurate as the
-#    sum with it. (softmax sums t (1 + e); log_softmax adds sum_k t_k e_k to
-#    the low part.)
-# 4. The quotient t / S_hi, corrected to first order for S_lo.
+#    sigma = 2^(bitlength(L) + 1) >= 2 L, the leading parts q = (t + sigma) -
+#    sigma are multiples of ulp(sigma) whose sum Q is exact in any order, and
+#    the remainders r = t - q are exact and tiny; the maximal term, t = 1, lands
+#    entirely in q, so the sum without it, rest = (Q - 1) + R, keeps every digit
+#    of a tiny rest (log1p needs it).
+#
+# float16 and float32 input is computed in float64 without steps 1 and 3
+# (float64 carries 29 or more spare bits, so its plain rounding errors are far
+# below half an ulp of the input's dtype); the maximal term is left out of the
+# sum by its index. Then softmax divides by the sum (first-order corrected for
+# its low part), log_softmax subtracts log1p(rest) from z - zhat, and logsumexp
+# adds it to zhat.
+#
+# The summation order along a row is fixed by _COLS alone (np.sum of each
+# chunk, chunks added left to right), so how many rows a block holds (_BLOCK)
+# changes no result, bit for bit.
+
+#: Elements per block: three float64 work arrays of 256 KiB stay in a core's L2 cache.
+_BLOCK = 1 << 15
+#: Columns per chunk of a long row; fixes the order in which a row is summed.
+_COLS = 1 << 15
+#: Below this, the rest of a row is recomputed from scaled terms (subnormal terms).
+_TINY_REST = 2.0**-900
+#: e^-512 as a sum of two float64 numbers (computed with mpmath at 60 digits).
+_EXP_M512 = (float.fromhex("0x1.44109edb20931p-739"), float.fromhex("0x1.68e232c6d0cfbp-793"))
 
 
-def _shifted_parts(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Split ``x - max(x)`` into a rounded part and its exact rounding error.
+def _two_sum(a: Any, b: Any, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[Any, Any]:
+    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``.
 
-    Returns ``(finite, m, d, e, gone)``: ``m`` is the maximum along ``axis``,
-    ``finite`` says where it is finite, and ``d``, ``e``, ``gone`` are as in
-    :func:`_exact_difference`. Rows whose maximum is not finite use 0 in
-    place of ``m`` (no ``inf - inf`` is formed); their results are replaced
-    by NaN later.
+    The package's one TwoSum (the online normaliser calls it too). Works on
+    scalars and on broadcasting arrays; ``out = (s, err, scratch)`` gives
+    three distinct buffers of the result's shape (none of them ``a`` or ``b``)
+    so that a kernel allocates nothing. The intermediates ``s - a`` and
+    ``s - (s - a)`` are near ``b`` and ``a``; they can only overflow when
+    ``a + b`` itself is beyond float64's range or next to it, and then
+    ``err`` is NaN (the kernel's callers replace it where they need to).
     """
-    m = np.max(x, axis=axis, keepdims=True)
+    if out is None:
+        s = a + b
+        bv = s - a
+        return s, (a - (s - bv)) + (b - bv)
+    s, err, tmp = out
+    np.add(a, b, out=s)
+    bv = np.subtract(s, a, out=tmp)
+    av = np.subtract(s, bv, out=err)
+    np.subtract(a, av, out=err)
+    np.subtract(b, bv, out=tmp)
+    err += tmp
+    return s, err
+
+
+class _Normaliser(NamedTuple):
+    """What the kernel knows about every slice, each of shape (rows, 1).
+
+    ``sum_hi + sum_lo = sum_k e^(z_k - zhat)`` and ``rest + rest_lo`` is the
+    same sum without one maximal term (whose exponential is exactly 1).
+    """
+
+    m: np.ndarray
+    finite: np.ndarray
+    sum_hi: np.ndarray
+    sum_lo: np.ndarray
+    rest: np.ndarray
+    rest_lo: np.ndarray
+
+    def log_norm(self) -> np.ndarray:
+        """``log(sum_k e^(z_k - zhat)) = log1p(rest)``, corrected for ``rest_lo``."""
+        rest = np.where(self.finite, self.rest, 0.0)
+        return np.log1p(rest) + np.where(self.finite, self.rest_lo, 0.0) / (1.0 + rest)
+
+
+def _terms(
+    xb: np.ndarray, neg_m: np.ndarray, bufs: list[np.ndarray], target: np.ndarray, kind: int
+) -> np.ndarray:
+    """``target = e^(x - m) (1 + e)`` for a float64 block, ``e`` the exact rounding error of ``x - m``.
+
+    ``bufs`` are two work arrays of the block's shape. ``kind`` says how ``e``
+    is found, all three exactly: 0, TwoSum; 1, Fast2Sum with ``x`` first
+    (every row has ``m <= 0``, so ``|x| >= |m|``); 2, Fast2Sum with ``-m``
+    first (every row has ``m > 0`` and every ``x`` an exponent at most
+    ``m``'s); 3, TwoSum with ``e`` replaced by 0 where it is not finite. Where
+    ``x - m`` is ``-inf`` or near float64's limit, ``e`` can be NaN
+    (``-inf - (-inf)``, or an overflowing intermediate) while ``e^d = 0``;
+    the caller redoes such slices with kind 3, so the common case pays
+    nothing for them.
+    """
+    if kind == 1:  # Fast2Sum(x, -m): d = x - m, e = -m - (d - x)
+        d = np.add(xb, neg_m, out=target)
+        e = np.subtract(d, xb, out=bufs[0])
+        np.subtract(neg_m, e, out=e)
+    elif kind == 2:  # Fast2Sum(-m, x): d = x - m, e = x - (d + m)
+        d = np.add(xb, neg_m, out=target)
+        e = np.subtract(d, neg_m, out=bufs[0])
+        np.subtract(xb, e, out=e)
+    else:
+        d, e = _two_sum(neg_m, xb, out=(target, bufs[0], bufs[1]))
+        if kind == 3:
+            np.copyto(e, 0.0, where=~np.isfinite(e))
+    t = np.exp(d, out=d)
+    np.multiply(t, e, out=e)
+    return np.add(t, e, out=t)
+
+
+def _fast_kinds(x: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Per row of ``x``, which Fast2Sum gives the exact error of ``x - m`` (1 or 2), or 0 for TwoSum.
+
+    Fast2Sum(a, b) is exact when the exponent of ``a`` is at least that of
+    ``b`` (Dekker, 1971). For ``m <= 0`` every ``x <= m`` has ``|x| >= |m|``
+    (kind 1). For ``m > 0`` with ``m = f 2^k``, ``1/2 <= f < 1``, every ``x``
+    in ``(-2^k, m]`` has an exponent at most ``m``'s (kind 2).
+    """
+    kinds = np.where(m[:, 0] <= 0, 1, 0)
+    positive = m[:, 0] > 0
+    if positive.any():
+        low = np.min(x, axis=1)
+        limit = np.ldexp(1.0, np.frexp(m[:, 0])[1])
+        kinds[positive & (low > -limit)] = 2
+    return kinds
+
+
+def _sums_wide(
+    x: np.ndarray, m: np.ndarray, kstar: np.ndarray, target: np.ndarray | None, sanitize: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rest + rest_lo = sum_{k != k*} e^(x_k - m)(1 + e_k)`` per row of the float64 matrix ``x`` (rows, L).
+
+    The split sum, block by block: with ``tmax`` the block's largest term
+    (the maximal term ``k*`` set aside) and ``sigma = 2^(bitlength(cols) + 1)
+    2^ceil(log2 tmax)``, the leading parts ``q = (t + sigma) - sigma`` are
+    multiples of ``ulp(sigma)`` whose sum over the block is exact in any
+    order, and the remainders ``r = t - q`` are exact and below ``ulp(sigma)
+    / 2``, about ``2^-36`` of ``tmax``: their sum's rounding errors are far
+    below ``u`` times the rest, however small the rest is. The blocks' exact
+    leading sums are accumulated with TwoSum. ``target`` (shape of ``x``,
+    float64) receives the terms when given (with 1 at ``k*``).
+    """
+    rows, length = x.shape
+    cols = min(length, _COLS)
+    per = max(1, min(rows, _BLOCK // cols))
+    bits = int(cols).bit_length() + 1
+    neg_m = -m
+    kinds = np.full(rows, 3) if sanitize else _fast_kinds(x, m)
+    hi = np.zeros((rows, 1))
+    lo = np.zeros((rows, 1))
+    small = np.zeros((rows, 1))
+    work = [np.empty((per, cols)) for _ in range(3)]
+    for r0 in range(0, rows, per):
+        r1 = min(rows, r0 + per)
+        block_kinds = kinds[r0:r1]
+        kind = int(block_kinds[0]) if np.all(block_kinds == block_kinds[0]) else 0
+        for c0 in range(0, length, cols):
+            c1 = min(length, c0 + cols)
+            bufs = [w[: r1 - r0, : c1 - c0] for w in work]
+            into = bufs[2] if target is None else target[r0:r1, c0:c1]
+            t = _terms(x[r0:r1, c0:c1], neg_m[r0:r1], bufs[:2], into, kind)
+            here = np.flatnonzero((kstar[r0:r1] >= c0) & (kstar[r0:r1] < c1))
+            at = (here, kstar[r0:r1][here] - c0)
+            t[at] = 0.0  # the maximal term, exactly 1, is set aside
+            sigma = np.ldexp(1.0, np.frexp(np.max(t, axis=1, keepdims=True))[1] + bits)
+            q = np.add(t, sigma, out=bufs[0])
+            q -= sigma
+            hi[r0:r1], err = _two_sum(hi[r0:r1], np.sum(q, axis=1, keepdims=True))
+            lo[r0:r1] += err
+            np.subtract(t, q, out=q)
+            small[r0:r1] += np.sum(q, axis=1, keepdims=True)
+            t[at] = 1.0
+    return _two_sum(hi, lo + small)
+
+
+def _normaliser(x: np.ndarray, target: np.ndarray | None, log_space: bool) -> _Normaliser:
+    """The shared normaliser of the rows of ``x`` (rows, L), float64 or narrower.
+
+    ``target``, if given, is a float64 array of the shape of ``x`` that
+    receives the terms ``e^(z - zhat)`` (softmax needs them). ``log_space``
+    asks for a ``rest`` accurate also when it is below float64's normal range.
+    """
+    rows, length = x.shape
+    kstar = np.argmax(x, axis=1)
+    m = x[np.arange(rows), kstar][:, None].astype(np.float64)
     finite = np.isfinite(m)
-    d, e, gone = _exact_difference(x, np.where(finite, m, 0.0))
-    return finite, m, d, e, gone
+    m0 = np.where(finite, m, 0.0)
+    if x.dtype == np.float64:
+        rest, rest_lo = _sums_wide(x, m0, kstar, target)
+        # Slices whose sum is NaN although zhat is finite hold -inf entries or
+        # differences beyond float64's range; redo them with e cleaned.
+        bad = np.flatnonzero(finite[:, 0] & np.isnan(rest[:, 0]))
+        if bad.size:
+            redo = None if target is None else np.empty((bad.size, length))
+            rest[bad], rest_lo[bad] = _sums_wide(x[bad], m0[bad], kstar[bad], redo, sanitize=True)
+            if target is not None:
+                target[bad] = redo
+        if log_space:
+            for k in np.flatnonzero(finite[:, 0] & (rest[:, 0] < _TINY_REST)):
+                rest[k, 0], rest_lo[k, 0] = _scaled_rest(x[k], float(m0[k, 0]))
+    else:
+        rest = _sums_narrow(x, m0, kstar, target)
+        rest_lo = np.zeros_like(rest)
+    sum_hi, sum_lo = _two_sum(1.0, rest)
+    return _Normaliser(m, finite, sum_hi, sum_lo + rest_lo, rest, rest_lo)
 
 
-def _exact_difference(x: np.ndarray, m0: np.ndarray) -> tuple[np.ndarray, np.ndarray, Any]:
-    """``d + e == x - m0`` exactly, ``d = fl(x - m0)`` (Knuth's TwoSum).
+def _sums_narrow(x: np.ndarray, m: np.ndarray, kstar: np.ndarray, target: np.ndarray | None) -> np.ndarray:
+    """``sum_{k != k*} e^(x_k - m)`` per row of a float16/float32 matrix, in float64."""
+    rows, length = x.shape
+    cols = min(length, _COLS)
+    per = max(1, min(rows, _BLOCK // cols))
+    rest = np.zeros((rows, 1))
+    work = np.empty((per, cols))
+    for r0 in range(0, rows, per):
+        r1 = min(rows, r0 + per)
+        for c0 in range(0, length, cols):
+            c1 = min(length, c0 + cols)
+            t = work[: r1 - r0, : c1 - c0] if target is None else target[r0:r1, c0:c1]
+            np.subtract(x[r0:r1, c0:c1], m[r0:r1], out=t)
+            np.exp(t, out=t)
+            inside = np.flatnonzero((kstar[r0:r1] >= c0) & (kstar[r0:r1] < c1))
+            t[inside, kstar[r0:r1][inside] - c0] = 0.0  # leave the maximal term out of the sum
+            rest[r0:r1] += np.sum(t, axis=1, keepdims=True)
+            t[inside, kstar[r0:r1][inside] - c0] = 1.0
+    return rest
 
-    ``m0`` is finite and broadcasts against ``x``. Entries whose difference
-    is ``-inf`` (``-inf`` logits, or a difference beyond float64's range)
-    are first raised to ``m0 - 1e300``, whose exponential is 0 just the
-    same, so that ``d`` and ``e`` stay finite; ``gone`` marks them (``None``
-    when there are none).
+
+def _scaled_rest(row: np.ndarray, m: float) -> tuple[float, float]:
+    """``rest`` of one float64 row whose rest is below 2^-900, from terms scaled by e^512.
+
+    Every term of such a row except the maximal one is below 2^-900, so
+    ``d = z - zhat < -623`` and ``d + 512`` is exact (both are multiples of
+    ulp(d) and ``|d + 512| < 2^9``) as long as ``d >= -1024``; smaller terms
+    are below 2^-1477 and cannot matter. ``e^(d + 512)`` is then a normal
+    number with its full precision, where ``e^d`` would be subnormal and lose
+    digits; the terms are summed exactly (``math.fsum``) and scaled back by
+    e^-512 in two parts.
     """
-    d = x - m0
-    gone = None
-    if d.size and not np.isfinite(np.min(d)):  # rare: -inf entries, overflow or NaN
-        gone = d == -np.inf
-        x = np.where(gone, m0 - 1e300, x)
-        np.subtract(x, m0, out=d)
-    # TwoSum in two buffers (fresh memory costs more than arithmetic here):
-    # e is built where d was, and d is then recomputed, with the same rounding.
-    b_virtual = d - x
-    e = np.subtract(d, b_virtual, out=d)  # a_virtual
-    np.subtract(x, e, out=e)  # x - a_virtual
-    np.subtract(-m0, b_virtual, out=b_virtual)  # -m - b_virtual
-    e += b_virtual
-    d = np.subtract(x, m0, out=b_virtual)
-    return d, e, gone
+    d, e = _two_sum(-m, row)
+    with np.errstate(invalid="ignore"):
+        e = np.where(np.isfinite(e), e, 0.0)
+        t = np.exp(d + 512.0)
+        t += t * e
+    t[d == 0] = 0.0  # the maximal term (d = 0 exactly where z = zhat)
+    s = Decimal(math.fsum(t.tolist()))  # the correctly rounded sum
+    with localcontext() as ctx:
+        ctx.prec = 60
+        p = s * (Decimal(_EXP_M512[0]) + Decimal(_EXP_M512[1]))
+        hi = float(p)
+        return hi, float(p - Decimal(hi))
 
 
-def _split_sum(
-    t: np.ndarray, axis: int, out: np.ndarray | None = None, length: int | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``sum(t)`` along ``axis`` as ``Q + R``: ``Q`` exact, ``R`` the small remainders.
-
-    Requires ``0 <= t <= 1``. ``sigma = 2^(bitlength(L) + 1) >= 2 L`` makes
-    every partial sum of the leading parts a multiple of ``ulp(sigma)`` below
-    ``2 sigma``, hence exactly representable, whatever the summation order.
-    ``L`` is ``length`` when ``t`` is a block of a longer axis, so that the
-    blocks' ``Q`` add up exactly too. Returns ``(Q, R, scratch)``;
-    ``scratch`` (``out`` if given) is a spare array shaped like ``t``.
-    """
-    sigma = 2.0 ** (int(t.shape[axis] if length is None else length).bit_length() + 1)
-    q = np.add(t, sigma, out=out)
-    q -= sigma
-    big = np.sum(q, axis=axis, keepdims=True)
-    np.subtract(t, q, out=q)
-    small = np.sum(q, axis=axis, keepdims=True)
-    return big, small, q
+def _as_rows(arr: np.ndarray, ax: int) -> np.ndarray:
+    """The logits as a C-contiguous (rows, L) matrix, one softmax slice per row (a view when possible)."""
+    moved = np.moveaxis(arr, ax, -1)
+    return np.ascontiguousarray(moved.reshape(-1, moved.shape[-1]))
 
 
-def _dot(t: np.ndarray, e: np.ndarray, axis: int) -> np.ndarray:
-    """``sum(t * e)`` along ``axis`` without a temporary array, keeping the axis."""
-    return np.expand_dims(np.vecdot(t, e, axis=axis), axis)
+def _from_rows(out: np.ndarray, arr: np.ndarray, ax: int) -> np.ndarray:
+    """Undo :func:`_as_rows` for a result of the logits' shape."""
+    moved_shape = np.moveaxis(arr, ax, -1).shape
+    return np.ascontiguousarray(np.moveaxis(out.reshape(moved_shape), -1, ax))
 
 
-def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``."""
-    s = a + b
-    bv = s - a
-    return s, (a - (s - bv)) + (b - bv)
+def _blocks(rows: int, length: int):
+    """``(row slice, column slice)`` of the kernel's blocks, in order."""
+    cols = min(length, _COLS)
+    per = max(1, min(rows, _BLOCK // cols))
+    for r0 in range(0, rows, per):
+        for c0 in range(0, length, cols):
+            yield slice(r0, min(rows, r0 + per)), slice(c0, min(length, c0 + cols))
 
 
-def _log_normaliser(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any, np.ndarray]:
-    """``(finite, m, d, e, gone, l)`` with ``l = log1p(sum_{k != k*} e^(z_k - m))``.
+def _softmax_rows(x: np.ndarray) -> np.ndarray:
+    """Softmax of every row of ``x`` (rows, L), in ``x``'s dtype."""
+    if x.dtype == np.float64:
+        out = np.empty(x.shape)
+        n = _normaliser(x, out, log_space=False)
+        s_hi = np.where(n.finite, n.sum_hi, np.nan)
+        # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
+        correction = -(n.sum_lo / s_hi)
+        work = np.empty(min(x.size, max(_BLOCK, min(x.shape[1], _COLS))))
+        for rs, cs in _blocks(*x.shape):
+            a = out[rs, cs]
+            a /= s_hi[rs]
+            tmp = np.multiply(a, correction[rs], out=work[: a.size].reshape(a.shape))
+            a += tmp
+        return out
+    t = np.empty(x.shape)
+    n = _normaliser(x, t, log_space=False)
+    # float64 has 29 or more spare bits: a reciprocal and a product cost far
+    # less than half an ulp of the result's dtype.
+    inv = np.where(n.finite, 1.0 / n.sum_hi, np.nan)
+    out = np.empty(x.shape, dtype=x.dtype)
+    for rs, cs in _blocks(*x.shape):
+        np.multiply(t[rs, cs], inv[rs], out=out[rs, cs])
+    return out
 
-    The sum leaves out one maximal term (whose exponential is exactly 1), so
-    that ``log1p`` keeps a tiny sum instead of rounding ``1 + tiny`` to 1.
-    """
-    finite, m, d, e, gone = _shifted_parts(x, axis)
-    t = np.exp(d)
-    big, small, _ = _split_sum(t, axis)
-    # rest = (Q - 1) + R + sum t e; Q - 1 is exact (Q >= 1 is on ulp(sigma)'s grid).
-    rest, rest_lo = _two_sum(big - 1.0, small)
-    rest_lo = rest_lo + _dot(t, e, axis)
-    rest = np.where(finite, rest, 0.0)
-    l_hi = np.log1p(rest)
-    l_lo = np.where(finite, rest_lo, 0.0) / (1.0 + rest)
-    return finite, m, d, e, gone, l_hi + l_lo
+
+def _log_softmax_rows(x: np.ndarray) -> np.ndarray:
+    """Log-softmax of every row of ``x`` (rows, L), in ``x``'s dtype."""
+    n = _normaliser(x, None, log_space=True)
+    m0 = np.where(n.finite, n.m, 0.0)
+    log_norm = np.where(n.finite, n.log_norm(), np.nan)
+    out = np.empty(x.shape, dtype=x.dtype)
+    if x.dtype == np.float64:
+        for rs, cs in _blocks(*x.shape):
+            o = np.subtract(x[rs, cs], m0[rs], out=out[rs, cs])
+            o -= log_norm[rs]
+        return out
+    work = np.empty(min(x.size, max(_BLOCK, min(x.shape[1], _COLS))))
+    for rs, cs in _blocks(*x.shape):
+        o = out[rs, cs]
+        w = np.subtract(x[rs, cs], m0[rs], out=work[: o.size].reshape(o.shape))
+        np.subtract(w, log_norm[rs], out=o)
+    return out
+
+
+def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
+    """Log-sum-exp of every row of ``x`` (rows, L), float64, shape (rows,)."""
+    n = _normaliser(x, None, log_space=True)
+    return np.where(n.finite, n.m + n.log_norm(), n.m)[:, 0]
 
 
 def softmax(z: Any, axis: Any = -1) -> np.ndarray:
@@ -153,15 +376,19 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     shift invariant) and keeps every exponential in :math:`(0, 1]`. For
     float64 input three more steps remove the formula's rounding errors that
     matter: the rounding error :math:`e_j` of :math:`d_j = \mathrm{fl}(z_j -
-    \hat z)` is recovered exactly (TwoSum) and folded in as :math:`e^{d_j}(1 +
-    e_j)`; the sum is split without error into an exact sum of leading parts
-    and a small remainder; and the quotient by the leading part of the sum is
-    corrected to first order for the remainder. On the book's hard inputs (:func:`softmaxlab.hard_logits`) the error
-    is below 3 ulp, against hundreds for :func:`softmax_shifted`. float16
-    and float32 input is computed with the shifted formula in float64 and
-    rounded once, which is within 1 ulp of its own dtype. The work is
-    O(L): a few passes over the array, in float64 over blocks of columns that
-    stay in cache (a loop over about L / 32768 blocks, never over rows).
+    \hat z)` is recovered exactly (TwoSum, or Fast2Sum where it is exact) and
+    folded in as :math:`e^{d_j}(1 + e_j)`; the sum is split without error into
+    exact leading parts and small remainders; and the quotient by the leading
+    part of the sum is corrected to first order for the rest. The promised
+    error (:func:`softmaxlab.promise`, derived in :mod:`softmaxlab.promises`
+    assuming that NumPy's ``exp`` has a relative error of at most 1.5 u) is
+    6.53 ulp in float64, for every finite input, against hundreds for
+    :func:`softmax_shifted`. float16 and float32 input is computed in float64
+    (the shifted formula, the maximal term left out of the sum) and rounded
+    once to its dtype: within 0.5 + 2^-21 ulp, *faithful* (the float64 value
+    is rounded a second time, so correct rounding is not guaranteed). The work
+    is O(L): a few passes over blocks of about 32768 elements that stay in
+    cache (whole rows, or chunks of one long row).
 
     Parameters
     ----------
@@ -199,65 +426,8 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     array([1., 0.], dtype=float32)
     """
     arr, ax = logits(z, axis)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        if arr.dtype != np.float64:
-            # float16/float32: float64 carries 29 or more spare bits, so the
-            # plain shifted formula in float64, rounded once, is within 1 ulp.
-            m = np.max(arr, axis=ax, keepdims=True).astype(np.float64)
-            finite = np.isfinite(m)
-            t = np.subtract(arr, np.where(finite, m, 0.0), dtype=np.float64)
-            np.exp(t, out=t)
-            t /= np.where(finite, np.sum(t, axis=ax, keepdims=True), np.nan)
-            return t.astype(arr.dtype)
-        return _softmax64(arr, ax)
-
-
-# Elements per block of the float64 softmax: the block's two work arrays
-# (2 x 256 KiB) stay in a core's L2 cache through the ten elementwise passes
-# of TwoSum, exp and the split sum, which from main memory cost more than the
-# exponential itself (measured at L = 10^6: 11.4 ms unblocked, 7.3 ms blocked,
-# against 3.8 ms for the plain shifted formula).
-_BLOCK = 1 << 15
-
-
-def _softmax64(x: np.ndarray, axis: int) -> np.ndarray:
-    """The accurate float64 softmax, the softmax axis cut into column blocks.
-
-    Every step is elementwise or a per-row sum, so blocks of columns give the
-    same numbers as the whole axis at once: the leading parts of the split
-    sum are exact in any order, and the remainders are summed per block and
-    then across blocks. Rows are never looped over: a block holds all rows.
-    """
-    out = np.empty(x.shape)
-    xv, av = np.moveaxis(x, axis, -1), np.moveaxis(out, axis, -1)  # views
-    m = np.max(xv, axis=-1, keepdims=True)
-    finite = np.isfinite(m)
-    m0 = np.where(finite, m, 0.0)
-    length = xv.shape[-1]
-    step = max(1, _BLOCK // max(1, xv.size // length))
-    big = np.zeros(m.shape)
-    small = np.zeros(m.shape)
-    for j in range(0, length, step):
-        d, e, _ = _exact_difference(xv[..., j : j + step], m0)
-        # Two arrays per block: t(1 + e) is formed in place of d, and e's
-        # array is reused by the split sum.
-        t = np.exp(d, out=d)
-        e *= t
-        t += e
-        q, r, _ = _split_sum(t, -1, out=e, length=length)
-        big += q
-        small += r
-        av[..., j : j + step] = t
-    s_hi = big + small  # |big| >= 1 > |small|: Fast2Sum is exact
-    s_lo = small - (s_hi - big)
-    s_hi = np.where(finite, s_hi, np.nan)
-    # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
-    correction = -(s_lo / s_hi)
-    for j in range(0, length, step):
-        a = av[..., j : j + step]
-        a /= s_hi
-        a += a * correction
-    return out
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        return _from_rows(_softmax_rows(_as_rows(arr, ax)), arr, ax)
 
 
 def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
@@ -272,10 +442,12 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
     :math:`e^0 = 1` is taken out of the sum so that ``log1p`` keeps the tiny
     remainder (Blanchard, Higham and Higham, 2021). The terms and their sum are
     formed as in :func:`softmax` (exact remainder of :math:`z_j - \hat z`,
-    error-free split of the sum), always in float64, and the result is rounded
-    once to the input's dtype. The two parts of the difference have the same
-    sign, so nothing cancels: the result is within 2 ulp in float64 on the
-    book's hard inputs, and within 1 ulp in float16 and float32.
+    error-free split of the sum), always in float64; when the remainder is
+    below :math:`2^{-900}` (terms in float64's subnormal range, whose rounding
+    errors are not relative ones) it is recomputed from the terms scaled by
+    :math:`e^{512}`. The two parts of the difference have the same sign, so
+    nothing cancels. Promised (:func:`softmaxlab.promise`): 6.53 ulp in
+    float64, and 0.5 + 2^-21 ulp (faithful) in float16 and float32.
 
     Parameters
     ----------
@@ -305,15 +477,8 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
     -800.0
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(np.float64, copy=False)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        finite, _, d, e, gone, log_norm = _log_normaliser(x, ax)
-        out = d - log_norm
-        out += e
-        if gone is not None:  # -inf logits, or differences beyond float64's range
-            out[gone] = -np.inf
-        out = np.where(finite, out, np.nan)
-        return out.astype(arr.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        return _from_rows(_log_softmax_rows(_as_rows(arr, ax)), arr, ax)
 
 
 def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
@@ -322,8 +487,10 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
     Computed as :math:`\hat z + \operatorname{log1p}(\sum_{k \ne k^\ast}
     e^{z_k - \hat z})` in float64 (with the sum formed as in
     :func:`log_softmax`), which neither overflows nor loses the small terms.
-    The error is a few ulps of :math:`\max(|\hat z|, \operatorname{LSE}(z))`:
-    when :math:`\hat z < 0` and the result is close to 0 the two terms cancel,
+    The error is promised in ulps of :math:`\max(|\hat z|,
+    |\operatorname{LSE}(z)|, \operatorname{LSE}(z) - \hat z)`: 6.03 in
+    float64, 0.5 + 2^-21 in float16 and float32 (:func:`softmaxlab.promise`).
+    When :math:`\hat z < 0` and the result is close to 0 the two terms cancel,
     and the *relative* error of a result near 0 can then be large.
 
     Parameters
@@ -354,11 +521,9 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
     array([0.69314718, 1.        ])
     """
     arr, ax = logits(z, axis)
-    x = arr.astype(np.float64, copy=False)
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        finite, m, _, _, _, log_norm = _log_normaliser(x, ax)
-        out = np.where(finite, m + log_norm, m)
-        return np.squeeze(out, axis=ax).astype(arr.dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        out = _logsumexp_rows(_as_rows(arr, ax))
+        return out.reshape(arr.shape[:ax] + arr.shape[ax + 1 :]).astype(arr.dtype, copy=False)
 
 
 def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple, Sequence
 import numpy as np
 
 from ._validation import SUPPORTED_FLOATS, as_float_array, logits
+from .numerics import _two_sum
 
 __all__ = [
     "OnlineState",
@@ -138,10 +139,7 @@ def _exp_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     give NaN, as they must.
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        s = a - b
-        b_virtual = s - a
-        a_virtual = s - b_virtual
-        r = (a - a_virtual) + (-b - b_virtual)
+        s, r = _two_sum(a, -b)
         r = np.where(np.isfinite(r), r, 0.0).astype(s.dtype, copy=False)
         t = np.exp(s)
         t = t + t * r
@@ -159,6 +157,9 @@ def _push(m: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.n
 
 def _merge(s: OnlineState, t: OnlineState) -> OnlineState:
     m = np.maximum(s.m, t.m)
+    # max(-0, +0) is either zero, depending on the order; -0 + +0 = +0 is not,
+    # so a tie of zeros takes their sum and the merge is commutative bit for bit.
+    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)
     return OnlineState(m, s.d * _exp_sub(s.m, m) + t.d * _exp_sub(t.m, m))
 
 
@@ -303,8 +304,10 @@ def online_merge(s: Any, t: Any) -> OnlineState:
         \qquad M = \max(m_1, m_2),
 
     with :math:`e^{-\infty - M} = 0` also when :math:`M = -\infty`. The merge
-    is commutative (bit for bit) and associative (exactly in real arithmetic,
-    to rounding in floating point), with identity :math:`(-\infty, 0)`.
+    is commutative bit for bit (signed zeros included: two zero maxima merge
+    to their sum, so ``(-0, .)`` and ``(+0, .)`` give ``+0`` in either order)
+    and associative (exactly in real arithmetic, to rounding in floating
+    point), with identity :math:`(-\infty, 0)`.
 
     Parameters
     ----------
@@ -392,7 +395,11 @@ def online_softmax(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndar
         a_j = \frac{e^{z_j - m}}{d}, \qquad (m, d) = \operatorname{online\_state}(z).
 
     The logits are read twice (the safe three-pass method reads them three
-    times); the result is the same function as :func:`softmaxlab.softmax`.
+    times); the result is the same function as :func:`softmaxlab.softmax`,
+    with NaN in the same places. Its rounding error grows with the length,
+    because every step rescales and rounds the running sum: within
+    :func:`softmaxlab.online_bound` ulps (``0.5 + 3.5 + 4.5 L`` in float64,
+    against a bound independent of L for :func:`softmaxlab.softmax`).
 
     Parameters
     ----------

@@ -414,7 +414,9 @@ def ulp_error(computed: Any, exact: Any) -> np.ndarray:
 HARD_FAMILIES = (
     "wide spread",
     "near overflow",
-    "huge magnitudes",
+    "largest floats",
+    "-inf beside -max",
+    "subnormal sums",
     "ties and near-ties",
     "one dominant",
     "long vectors",
@@ -434,8 +436,18 @@ def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length:
       per row, so that :math:`\hat z` and the :math:`z_i` have unrelated low bits;
     * ``"near overflow"``: :math:`z_i = \Omega + U(-R, 1)`, where the naive
       formula overflows;
-    * ``"huge magnitudes"``: :math:`z_i = U(-1, 1) \cdot \max/2`, where even
-      :math:`z_i - \hat z` can overflow;
+    * ``"largest floats"``: :math:`z_1 = \max` (the dtype's largest finite
+      number), the others :math:`U(-1, 1) \cdot \max`, so that
+      :math:`z_i - \hat z` and the intermediates of its exact rounding error
+      overflow;
+    * ``"-inf beside -max"``: every entry :math:`-\max \cdot U(1/2, 1)`
+      (the first exactly :math:`-\max` in about half the rows), a quarter of
+      the others :math:`-\infty` and a quarter equal to the first (ties at a
+      huge negative value);
+    * ``"subnormal sums"``: :math:`z_1 \sim U(0, 1)`, the others
+      :math:`z_1 - N + U(-\min(8, R - N), 1)` with :math:`N = -\log(\text{smallest
+      normal})`, so that most terms :math:`e^{z_i - \hat z}` are subnormal
+      while their sum may be normal;
     * ``"ties and near-ties"``: half the entries within 3 ulps below a
       common value (several equal to the maximum), the rest as in ``"wide spread"``;
     * ``"one dominant"``: :math:`z_1 \sim U(0, 1)`, the others
@@ -498,8 +510,21 @@ def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length:
         z = wide()
     elif family == "near overflow":
         z = omega + rng.uniform(-R, 1.0, shape)
-    elif family == "huge magnitudes":
-        z = rng.uniform(-1.0, 1.0, shape) * (float(fi.max) / 2)
+    elif family == "largest floats":
+        z = rng.uniform(-1.0, 1.0, shape) * float(fi.max)
+        z[:, 0] = float(fi.max)
+    elif family == "-inf beside -max":
+        z = -float(fi.max) * rng.uniform(0.5, 1.0, shape)
+        z[rng.random(rows) < 0.5, 0] = -float(fi.max)
+        pick = rng.random((rows, length - 1))
+        z[:, 1:][pick < 0.25] = -np.inf
+        ties = np.broadcast_to(z[:, :1], (rows, length - 1))
+        z[:, 1:] = np.where(pick > 0.75, ties, z[:, 1:])
+    elif family == "subnormal sums":
+        normal = -math.log(float(fi.tiny))
+        c = rng.uniform(0.0, 1.0, (rows, 1))
+        z = c - normal + rng.uniform(-min(8.0, R - normal), 1.0, shape)
+        z[:, 0] = c[:, 0]
     elif family == "ties and near-ties":
         c = rng.uniform(-50.0, 50.0, (rows, 1)).astype(dt)
         steps = rng.integers(-3, 1, shape)  # 0, 1, 2 or 3 ulps below c
