@@ -22,6 +22,8 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.sharded`: softmax with its axis split across devices (a
   device mesh, the sharded normaliser, vocabulary-parallel cross-entropy,
   split-K attention) and the collectives counted in a compiled program;
+- :mod:`softmaxlab.accuracy`: tables of worst errors per family of hard
+  inputs, and the error bound of a reduction tree;
 - :mod:`softmaxlab.checking`: the one comparison helper and finite differences;
 - :mod:`softmaxlab.examples`: the hard inputs every chapter checks on, and
   JAX's derivatives to check against;
@@ -32,6 +34,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
 from importlib import metadata as _metadata
 
 from ._glue import GLUED, glue
+# accuracy
+from .accuracy import AccuracyTable, accuracy_table, reduction_bound
+
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
@@ -91,6 +96,10 @@ __all__ = [
     "SIMPLEX_CORNERS",
     "draw_simplex",
     "simplex_xy",
+    # accuracy
+    "AccuracyTable",
+    "accuracy_table",
+    "reduction_bound",
     "JAX_REFERENCES",
     "example_logits",
     "jax_reference",
