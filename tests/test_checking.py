@@ -189,3 +189,9 @@ def test_glue_keeps_the_value_and_refuses_a_bad_name():
     assert sl.GLUED["test-glue-value"] == 0.25
     with pytest.raises(TypeError, match="glue: name must be a string, got int"):
         sl.glue(3, 0.25)
+
+
+def test_check_wraps_a_long_reason_within_80_columns(capsys):
+    sl.check("x" * 60, np.ones(1), np.ones(1), atol=1e-13, why="one rounded subtraction; B = 4 divides exactly, " * 2)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) >= 3 and all(len(line) <= 80 for line in lines) and lines[-1].endswith("yes")

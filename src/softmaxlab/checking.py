@@ -8,6 +8,7 @@ autodiff, a dense matrix, or a formula) and :func:`finite_difference_jacobian`
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Any, Callable
 
 import numpy as np
@@ -101,8 +102,9 @@ def _verdict_line(label: str, verdict: str) -> str:
     line = f"{label:<{LABEL_WIDTH}} {verdict}"
     if len(line) <= _LINE:
         return line
-    # A long label (or reason) goes on its own line, the verdict indented below.
-    return f"{label}\n    {verdict}"
+    # A long label (or reason) goes on its own line, the verdict indented
+    # below it, wrapped at word boundaries if it is still too long.
+    return label + "\n" + textwrap.fill(verdict, _LINE, initial_indent="    ", subsequent_indent="      ")
 
 
 def check(
