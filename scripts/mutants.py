@@ -73,7 +73,10 @@ MUTANTS = [
         "numerics.py",
         "softmax",
         "out = np.where(np.abs(out) < np.finfo(np.asarray(out).dtype).tiny, 0.0, out).astype(np.asarray(out).dtype)",
-        ("01_softmax", "05_accuracy"),
+        # Chapter 1's only subnormal output (e^-745.1, about 0.7 of the smallest
+        # subnormal) is within its ulp promise when flushed: chapter 5 is the
+        # one whose claims are about subnormal outputs.
+        ("05_accuracy",),
         "softmax: subnormal outputs flushed to zero, as some hardware does",
     ),
     Mutant(
