@@ -210,11 +210,12 @@ def reduction_bound(height: int, gamma: float, u: float = 2.0**-53, leaf: float 
 
     .. math::
 
-        (1 + \beta)(1 + \gamma)^{h}(1 + u)^{2h} - 1
-        = \operatorname{expm1}\big(\operatorname{log1p}(\beta)
+        (1 + \gamma_0)(1 + \gamma)^{h}(1 + u)^{2h} - 1
+
+        = \operatorname{expm1}\big(\operatorname{log1p}(\gamma_0)
           + h \operatorname{log1p}(\gamma) + 2h \operatorname{log1p}(u)\big),
 
-    with :math:`\beta` the relative error of the leaves' normalisers
+    with :math:`\gamma_0` the relative error of the leaves' normalisers
     (``leaf``), :math:`\gamma` that of each computed factor
     :math:`e^{m_1 - M}` and :math:`u` the unit roundoff. Evaluated through
     ``expm1`` and ``log1p``: in float64, ``(1 + 2**-53) ** n`` is exactly 1.

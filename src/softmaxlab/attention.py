@@ -9,7 +9,8 @@ For one query :math:`q \in \mathbb{R}^n`, keys :math:`k_i` and values
 .. math::
 
     \bar v_i = P_i\, \bar o, \qquad
-    \bar s_i = P_i \big(\langle \bar o, v_i\rangle - D\big), \quad D = \langle \bar o, o\rangle, \qquad
+    \bar s_i = P_i \big(\langle \bar o, v_i\rangle - D\big), \quad D = \langle \bar o, o\rangle,
+
     \bar q = \tfrac{1}{\sqrt n} \sum_i \bar s_i k_i, \qquad
     \bar k_i = \tfrac{1}{\sqrt n}\, \bar s_i\, q .
 
@@ -257,7 +258,8 @@ def attention_backward(
     .. math::
 
         \bar V \mathrel{+}= P^\top \bar O, \quad
-        \bar Z = P \odot (\bar O V^\top - D \mathbf{1}^\top), \quad
+        \bar Z = P \odot (\bar O V^\top - D \mathbf{1}^\top),
+
         \bar Q \mathrel{+}= \text{scale}\, \bar Z K, \quad
         \bar K \mathrel{+}= \text{scale}\, \bar Z^\top Q .
 

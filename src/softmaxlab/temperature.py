@@ -115,7 +115,9 @@ def mean_logit(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
 
 
 def softmax_temperature_derivative(z: ArrayLike, T: float) -> NDArray[np.floating]:
-    r""":math:`\partial a_j / \partial T = -a_j (z_j - \mu(T)) / T^2` for :math:`a = \operatorname{softmax}(z/T)`.
+    r"""The derivative of :math:`a = \operatorname{softmax}(z/T)` in the temperature.
+
+    :math:`\partial a_j / \partial T = -a_j (z_j - \mu(T)) / T^2`.
 
     Parameters
     ----------
