@@ -195,3 +195,14 @@ def test_check_wraps_a_long_reason_within_80_columns(capsys):
     sl.check("x" * 60, np.ones(1), np.ones(1), atol=1e-13, why="one rounded subtraction; B = 4 divides exactly, " * 2)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) >= 3 and all(len(line) <= 80 for line in lines) and lines[-1].endswith("yes")
+
+
+def test_import_softmaxlab_loads_neither_jax_nor_matplotlib():
+    # Start-up cost: JAX (about a second) and pyplot load when first used
+    # (sl.device_mesh, sl.new_figure, sl.book_settings), not on import.
+    import subprocess
+    import sys
+
+    code = "import sys, softmaxlab; print(sorted(m for m in ('jax', 'matplotlib.pyplot') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -72,22 +72,34 @@ from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .figures_jacobian import jacobian_heatmap
 from .settings import book_settings
 
-# sharded
-from .sharded import (
-    COLLECTIVE_KINDS,
-    SHARDED_METHODS,
-    ShardedState,
-    backward_collectives,
-    count_collectives,
-    device_mesh,
-    normaliser_error_bound,
-    program_collectives,
-    sharded_logsumexp,
-    sharded_softmax,
-    sharded_states,
-    split_k_attention,
-    vocab_parallel_cross_entropy,
-)
+# sharded: imported when first used (it imports JAX, which takes a second
+# or more; `import softmaxlab` alone should cost little more than NumPy).
+_LAZY = {name: "sharded" for name in (
+    "COLLECTIVE_KINDS",
+    "SHARDED_METHODS",
+    "ShardedState",
+    "backward_collectives",
+    "count_collectives",
+    "device_mesh",
+    "normaliser_error_bound",
+    "program_collectives",
+    "sharded_logsumexp",
+    "sharded_softmax",
+    "sharded_states",
+    "split_k_attention",
+    "vocab_parallel_cross_entropy",
+)}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "GLUED",
