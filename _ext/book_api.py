@@ -29,7 +29,11 @@ def _home(name: str) -> str | None:
     package = importlib.import_module(PACKAGE)
     obj = getattr(package, name, None)
     module = getattr(obj, "__module__", None)
-    if module and module.startswith(f"{PACKAGE}.") and name in getattr(importlib.import_module(module), "__all__", ()):
+    if (
+        module
+        and module.startswith(f"{PACKAGE}.")
+        and name in getattr(importlib.import_module(module), "__all__", ())
+    ):
         return module
     for module_name in sorted(m for m in sys.modules if m.startswith(f"{PACKAGE}.")):
         if name in getattr(importlib.import_module(module_name), "__all__", ()):
@@ -60,7 +64,8 @@ def check_every_name_documented(app: Sphinx, doctree: nodes.document) -> None:
             )
         elif name not in summarised:
             LOGGER.warning(
-                f"{PACKAGE}.{name} is missing from the summary tables of {API_DOCNAME}.md", location=API_DOCNAME
+                f"{PACKAGE}.{name} is missing from the summary tables of {API_DOCNAME}.md",
+                location=API_DOCNAME,
             )
 
 
@@ -68,7 +73,11 @@ def resolve_package_alias(app: Sphinx, env: Any, node: Any, contnode: Any) -> An
     """Resolve ``softmaxlab.softmax`` (the name readers use) to its module's entry."""
     target = node.get("reftarget", "")
     prefix = f"{PACKAGE}."
-    if node.get("refdomain") != "py" or not target.startswith(prefix) or "." in target[len(prefix) :]:
+    if (
+        node.get("refdomain") != "py"
+        or not target.startswith(prefix)
+        or "." in target[len(prefix) :]
+    ):
         return None
     name = target[len(prefix) :]
     if name not in getattr(importlib.import_module(PACKAGE), "__all__", ()):
@@ -77,7 +86,9 @@ def resolve_package_alias(app: Sphinx, env: Any, node: Any, contnode: Any) -> An
     if module is None:
         return None
     node["reftarget"] = f"{module}.{name}"
-    return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"], node["reftarget"], node, contnode)
+    return env.get_domain("py").resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], node["reftarget"], node, contnode
+    )
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

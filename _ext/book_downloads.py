@@ -20,7 +20,9 @@ from sphinx.application import Sphinx
 def notebook_as_myst(path: Path) -> str:
     """A notebook as a MyST Markdown text notebook (inputs only, no outputs)."""
     nb = nbformat.read(path, as_version=4)
-    kernel = nb.metadata.get("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+    kernel = nb.metadata.get(
+        "kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"}
+    )
     front = {
         "jupytext": {"text_representation": {"extension": ".md", "format_name": "myst"}},
         "kernelspec": {k: kernel[k] for k in ("display_name", "language", "name") if k in kernel},
@@ -42,7 +44,9 @@ def notebook_as_myst(path: Path) -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def add_markdown_download(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def add_markdown_download(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     if doctree is None or pagename not in app.env.found_docs:
         return
     source = Path(app.env.doc2path(pagename))

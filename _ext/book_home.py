@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 ENV = "BOOK_HOME"
-_GITHUB = re.compile(r"^(?:https://github\.com/)?([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100}?)(?:\.git)?/?$")
+_GITHUB = re.compile(
+    r"^(?:https://github\.com/)?([A-Za-z0-9][A-Za-z0-9-]{0,38})/([A-Za-z0-9._-]{1,100}?)(?:\.git)?/?$"
+)
 # The notebooks whose install cells must carry the home.
 CHAPTERS = "chapters"
 INSTALL_TAG = "remove-cell"
@@ -99,7 +101,7 @@ def install_cell_source(home: str | None) -> str:
             '            "softmaxlab is missing and this copy names no home to install "',
             '            "it from: run `pip install .` in the book\'s repository"',
             "        )",
-            "    pip = [sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\"]",
+            '    pip = [sys.executable, "-m", "pip", "install", "--quiet"]',
             '    subprocess.run([*pip, f"softmaxlab @ git+{BOOK_HOME}"], check=True)',
             "    importlib.invalidate_caches()",
         ]
@@ -128,7 +130,9 @@ def check_notebooks(root: Path, home: str | None) -> list[str]:
     for path in sorted((root / CHAPTERS).glob("*.ipynb")):
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         if not cells or not is_install_cell(cells[0]):
-            problems.append(f"{path.name}: the first cell is not the install cell (run scripts/install_cell.py)")
+            problems.append(
+                f"{path.name}: the first cell is not the install cell (run scripts/install_cell.py)"
+            )
             continue
         carried = cell_home(cells[0])
         if carried != home:
@@ -177,7 +181,9 @@ def apply_home(app: Any, config: Any) -> None:
 PDF_NAME = "the-derivatives-of-softmax.pdf"
 
 
-def add_pdf_download(app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def add_pdf_download(
+    app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """The whole-book PDF in every page's download menu (a file of the site, not of the home)."""
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":

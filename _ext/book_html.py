@@ -24,7 +24,14 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-PARTS = ("book_api", "book_downloads", "book_text", "book_proofs", "book_bibliography", "book_theme")
+PARTS = (
+    "book_api",
+    "book_downloads",
+    "book_text",
+    "book_proofs",
+    "book_bibliography",
+    "book_theme",
+)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:

@@ -27,7 +27,13 @@ class ProofIndex(SphinxDirective):
 
 def _title_nodes(env: Any, docname: str, label: str) -> list[nodes.Node]:
     """The inline nodes of a result's title (math included), without the brackets."""
-    for node in env.get_doctree(docname).findall(lambda n: isinstance(n, nodes.Element) and n.get("label") == label and "countertype" in n.attributes):
+    for node in env.get_doctree(docname).findall(
+        lambda n: (
+            isinstance(n, nodes.Element)
+            and n.get("label") == label
+            and "countertype" in n.attributes
+        )
+    ):
         title = node.next_node(nodes.title)
         if title is None or not title.children:
             return []
@@ -47,7 +53,9 @@ def fill_proof_index(app: Sphinx, doctree: nodes.document, docname: str) -> None
         for label, info in getattr(env, "proof_list", {}).items():
             if info.get("nonumber"):
                 continue
-            number = env.toc_fignumbers.get(info["docname"], {}).get(info["countertype"], {}).get(label)
+            number = (
+                env.toc_fignumbers.get(info["docname"], {}).get(info["countertype"], {}).get(label)
+            )
             if number:
                 by_doc.setdefault(info["docname"], []).append((tuple(number), label, info))
         order = {doc: i for i, doc in enumerate(env.all_docs) if doc in by_doc}

@@ -19,13 +19,52 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 _SYMBOLS = {
-    "times": "×", "cdot": "·", "le": "≤", "leq": "≤", "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠",
-    "to": "→", "leftarrow": "←", "gets": "←", "mapsto": "↦", "infty": "∞", "partial": "∂", "nabla": "∇", "sum": "Σ", "prod": "Π",
-    "in": "∈", "approx": "≈", "equiv": "≡", "pm": "±", "odot": "⊙", "oplus": "⊕", "otimes": "⊗",
-    "dots": "…", "ldots": "…", "cdots": "⋯", "top": "ᵀ", "prime": "′", "mid": "|",
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "Delta": "Δ", "epsilon": "ε",
-    "varepsilon": "ε", "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π",
-    "sigma": "σ", "tau": "τ", "phi": "φ", "Sigma": "Σ",
+    "times": "×",
+    "cdot": "·",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "ne": "≠",
+    "neq": "≠",
+    "to": "→",
+    "leftarrow": "←",
+    "gets": "←",
+    "mapsto": "↦",
+    "infty": "∞",
+    "partial": "∂",
+    "nabla": "∇",
+    "sum": "Σ",
+    "prod": "Π",
+    "in": "∈",
+    "approx": "≈",
+    "equiv": "≡",
+    "pm": "±",
+    "odot": "⊙",
+    "oplus": "⊕",
+    "otimes": "⊗",
+    "dots": "…",
+    "ldots": "…",
+    "cdots": "⋯",
+    "top": "ᵀ",
+    "prime": "′",
+    "mid": "|",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "Delta": "Δ",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "Sigma": "Σ",
 }
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ"))
 _SUP = dict(zip("0123456789+-=()inT", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿᵀ"))
@@ -43,9 +82,17 @@ def _script(match: re.Match[str]) -> str:
 
 def tex_to_text(tex: str) -> str:
     """Inline TeX as readable Unicode text: ``\\operatorname{softmax}(z)_j`` -> ``softmax(z)ⱼ``."""
-    text = re.sub(r"\\(?:operatorname|mathrm|mathbf|mathit|text|textrm|texttt|boldsymbol)\s*\{([^{}]*)\}", r"\1", tex)
+    text = re.sub(
+        r"\\(?:operatorname|mathrm|mathbf|mathit|text|textrm|texttt|boldsymbol)\s*\{([^{}]*)\}",
+        r"\1",
+        tex,
+    )
     text = re.sub(r"\\mathbb\s*\{R\}", "ℝ", text)
-    text = re.sub(r"\\hat\s*(?:\{([A-Za-z])\}|([A-Za-z]))", lambda m: (m.group(1) or m.group(2)) + "\u0302", text)
+    text = re.sub(
+        r"\\hat\s*(?:\{([A-Za-z])\}|([A-Za-z]))",
+        lambda m: (m.group(1) or m.group(2)) + "\u0302",
+        text,
+    )
     text = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"\1/\2", text)
     text = re.sub(r"\\(?:left|right|big|Big|bigg|Bigg)(?![A-Za-z])", "", text)
     text = re.sub(r"\\[,;:!]|\\q?quad(?![A-Za-z])|~", " ", text)
@@ -101,14 +148,19 @@ def description(doctree: nodes.document, fallback: str) -> str:
     return text
 
 
-def plain_page_text(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def plain_page_text(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     if context.get("title"):
         context["title"] = plain_title(context["title"])
     fallback = app.config.project
     if doctree is None and context.get("title"):
         fallback = f"{context['title']}: {app.config.project}"
     text = description(doctree, fallback) if doctree is not None else fallback
-    context["metatags"] = context.get("metatags", "") + f'\n    <meta name="description" content="{html.escape(text)}" />'
+    context["metatags"] = (
+        context.get("metatags", "")
+        + f'\n    <meta name="description" content="{html.escape(text)}" />'
+    )
 
 
 def plain_search_titles(app: Sphinx) -> None:
@@ -123,7 +175,9 @@ def plain_search_titles(app: Sphinx) -> None:
         # Section titles are collected as node.astext(), where math is its TeX source.
         titles = getattr(builder.indexer, "_all_titles", {}).get(pagename)
         if titles:
-            builder.indexer._all_titles[pagename] = [(tex_to_text(t) if "\\" in t or "_" in t else t, i) for t, i in titles]
+            builder.indexer._all_titles[pagename] = [
+                (tex_to_text(t) if "\\" in t or "_" in t else t, i) for t, i in titles
+            ]
 
     builder.index_page = index_plain
 

@@ -9,7 +9,9 @@ from typing import Any
 from sphinx.application import Sphinx
 
 
-def drop_unused_thebe(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def drop_unused_thebe(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """Leave sphinx-thebe's scripts out while thebe is switched off.
 
     Jupyter Book always loads sphinx-thebe, which registers its inline script
@@ -22,13 +24,21 @@ def drop_unused_thebe(app: Sphinx, pagename: str, templatename: str, context: di
 
     def is_thebe(script: Any) -> bool:
         body = getattr(script, "attributes", {}).get("body", "") or ""
-        return "sphinx-thebe" in str(getattr(script, "filename", "") or "") or "THEBE_JS_URL" in body
+        return (
+            "sphinx-thebe" in str(getattr(script, "filename", "") or "") or "THEBE_JS_URL" in body
+        )
 
     context["script_files"] = [s for s in context.get("script_files", []) if not is_thebe(s)]
-    context["css_files"] = [s for s in context.get("css_files", []) if "sphinx-thebe" not in str(getattr(s, "filename", s))]
+    context["css_files"] = [
+        s
+        for s in context.get("css_files", [])
+        if "sphinx-thebe" not in str(getattr(s, "filename", s))
+    ]
 
 
-def fix_citation_roles(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+def fix_citation_roles(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
     """Sphinx wraps citations in ``role="list"`` but gives the entries
     ``role="doc-biblioentry"``, which a list may not contain (axe: critical
     aria-required-children); the entries become list items."""
@@ -37,7 +47,9 @@ def fix_citation_roles(app: Sphinx, pagename: str, templatename: str, context: d
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
 
 
-def reread_all_when_toc_changes(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
+def reread_all_when_toc_changes(
+    app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]
+) -> list[str]:
     """A changed ``_toc.yml`` (a page added, numbering switched on) changes every
     page's navigation and numbers, but Sphinx rewrites only the changed pages:
     the others would keep a stale sidebar. Re-read them all."""

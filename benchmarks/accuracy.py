@@ -28,12 +28,12 @@ import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import scipy.special  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.special
 
-import softmaxlab as sl  # noqa: E402
+import softmaxlab as sl
 
 jax.config.update("jax_enable_x64", True)
 
@@ -128,7 +128,9 @@ def promises(long_length: int) -> bool:
                 bound = sl.promise(n, dtype).bound
                 ok &= bool(err <= bound)
                 cells.append(f"{err:.4g} / {bound:.8g}")
-            label = family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
+            label = (
+                family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
+            )
             print(f"{'':<9}{label:<18}" + "".join(f"{c:>25}" for c in cells))
     print(f"\nevery worst error within its promise: {'yes' if ok else 'NO'}")
     return ok
@@ -136,7 +138,9 @@ def promises(long_length: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="L = 10^4 for the long family (default 10^6)")
+    parser.add_argument(
+        "--quick", action="store_true", help="L = 10^4 for the long family (default 10^6)"
+    )
     args = parser.parse_args()
     long_length = 10**4 if args.quick else 10**6
     for dtype in (np.float64, np.float32):

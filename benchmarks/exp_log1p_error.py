@@ -35,15 +35,21 @@ def worst_relative(f_np, f_mp, xs: np.ndarray) -> tuple[float, float]:
 def main() -> None:
     rng = np.random.default_rng(2026)
     n = 100_000
-    d = np.concatenate([
-        rng.uniform(-708.0, 0.0, n),
-        -np.exp(rng.uniform(np.log(1e-300), np.log(708.0), n)),
-    ])
+    d = np.concatenate(
+        [
+            rng.uniform(-708.0, 0.0, n),
+            -np.exp(rng.uniform(np.log(1e-300), np.log(708.0), n)),
+        ]
+    )
     r = np.exp(rng.uniform(np.log(1e-300), np.log(1e6), n))
     e, ex = worst_relative(np.exp, mpmath.exp, d)
     l, lx = worst_relative(np.log1p, mpmath.log1p, r)
-    print(f"np.exp,   d in [-708, 0]:  worst relative error {e:.3f} u (at {ex!r}); assumed <= {EXP_REL} u")
-    print(f"np.log1p, r in (0, 1e6]:   worst relative error {l:.3f} u (at {lx!r}); assumed <= {LOG1P_REL} u")
+    print(
+        f"np.exp,   d in [-708, 0]:  worst relative error {e:.3f} u (at {ex!r}); assumed <= {EXP_REL} u"
+    )
+    print(
+        f"np.log1p, r in (0, 1e6]:   worst relative error {l:.3f} u (at {lx!r}); assumed <= {LOG1P_REL} u"
+    )
     if e > EXP_REL or l > LOG1P_REL:
         raise SystemExit("an assumption of softmaxlab.promises is false on this machine")
 

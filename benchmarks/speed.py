@@ -45,16 +45,22 @@ def best_times(z: np.ndarray, repeats: int, clock=time.perf_counter) -> dict[str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="interleaved rounds (default 15)")
-    parser.add_argument("--cpu-time", action="store_true", help="time with process CPU time, not the wall clock")
+    parser.add_argument(
+        "--cpu-time", action="store_true", help="time with process CPU time, not the wall clock"
+    )
     args = parser.parse_args()
     clock = time.process_time if args.cpu_time else time.perf_counter
     kind = "CPU time" if args.cpu_time else "wall clock"
-    print(f"best of {args.repeats} interleaved runs ({kind}); ratio = time / time of softmax_shifted")
+    print(
+        f"best of {args.repeats} interleaved runs ({kind}); ratio = time / time of softmax_shifted"
+    )
     print(f"{'dtype':<8}{'shape':<13}" + "".join(f"{name:>22}" for name in FUNCS))
     worst = 0.0
     for dtype in (np.float64, np.float32):
         for label, shape in SHAPES.items():
-            z = sl.hard_logits("long vectors", dtype, rows=1, length=int(np.prod(shape)), seed=2026).reshape(shape)
+            z = sl.hard_logits(
+                "long vectors", dtype, rows=1, length=int(np.prod(shape)), seed=2026
+            ).reshape(shape)
             best = best_times(z, args.repeats, clock)
             base = best["softmax_shifted"]
             cells = [f"{base * 1e3:.2f} ms"]

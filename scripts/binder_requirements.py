@@ -40,7 +40,9 @@ def read_pins(path: Path) -> dict[str, str]:
 
 def runtime_roots() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return [re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in project["dependencies"]] + EXTRA_ROOTS
+    return [
+        re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in project["dependencies"]
+    ] + EXTRA_ROOTS
 
 
 def closure(roots: list[str]) -> set[str]:

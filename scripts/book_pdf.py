@@ -109,13 +109,17 @@ def print_document(html_dir: Path, pages: list[str]) -> str:
         here = posixpath.dirname(page)
         if not head_links:
             for link in soup.find_all("link", rel="stylesheet"):
-                head_links.append(posixpath.normpath(posixpath.join(here, link["href"].split("?")[0])))
+                head_links.append(
+                    posixpath.normpath(posixpath.join(here, link["href"].split("?")[0]))
+                )
             for script in soup.find_all("script"):
                 if script.string and "window.MathJax" in script.string:
                     mathjax_config = script.string
         article = soup.select_one("article.bd-article")
         if article is None:
-            raise SystemExit(f"{path}: no <article class='bd-article'>: is this a Jupyter Book page?")
+            raise SystemExit(
+                f"{path}: no <article class='bd-article'>: is this a Jupyter Book page?"
+            )
         slug = _slug(page)
         for tag in article.select(".headerlink, .d-print-none, .prev-next-footer, script"):
             tag.decompose()
@@ -134,12 +138,16 @@ def print_document(html_dir: Path, pages: list[str]) -> str:
                 continue
             resolved = posixpath.normpath(posixpath.join(here, target))
             if resolved in known:
-                tag["href"] = f"#{known[resolved]}--{fragment}" if fragment else f"#page-{known[resolved]}"
+                tag["href"] = (
+                    f"#{known[resolved]}--{fragment}" if fragment else f"#page-{known[resolved]}"
+                )
             else:  # a download or a source file: keep it pointing into the site
                 tag["href"] = resolved
         for details in article.find_all("details"):
             details["open"] = ""
-        bodies.append(f'<div class="pdf-page" id="page-{slug}"><article class="bd-article">{article.decode_contents()}</article></div>')
+        bodies.append(
+            f'<div class="pdf-page" id="page-{slug}"><article class="bd-article">{article.decode_contents()}</article></div>'
+        )
     links = "\n".join(f'<link rel="stylesheet" href="{href}">' for href in head_links)
     return f"""<!DOCTYPE html>
 <html lang="en" data-theme="light" data-mode="light">
@@ -169,7 +177,9 @@ def heading_titles(document: str) -> list[tuple[int, str]]:
     """
     soup = BeautifulSoup(document, "html.parser")
     titles = []
-    for heading in soup.select(".pdf-page h1, .pdf-page h2, .pdf-page h3, .pdf-page h4, .pdf-page h5, .pdf-page h6"):
+    for heading in soup.select(
+        ".pdf-page h1, .pdf-page h2, .pdf-page h3, .pdf-page h4, .pdf-page h5, .pdf-page h6"
+    ):
         for math in heading.select(".math"):
             tex = math.get_text().strip()
             tex = re.sub(r"^\\\(|\\\)$", "", tex).replace("\\", "")
@@ -224,7 +234,9 @@ def print_pdf(html_dir: Path, output: Path) -> dict[str, float]:
 
     html_dir = Path(html_dir).resolve()
     document = print_document(html_dir, toc_pages())
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html_dir)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(html_dir))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     chromium = os.environ.get("BOOK_CHROMIUM", "/usr/bin/chromium")
@@ -234,18 +246,30 @@ def print_pdf(html_dir: Path, output: Path) -> dict[str, float]:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
             page = browser.new_page()
             outside = []
-            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:")) else None)
-            page.route(base + PRINT_URL, lambda route: route.fulfill(body=document, content_type="text/html; charset=utf-8"))
+            page.on(
+                "request",
+                lambda r: outside.append(r.url) if not r.url.startswith((base, "data:")) else None,
+            )
+            page.route(
+                base + PRINT_URL,
+                lambda route: route.fulfill(body=document, content_type="text/html; charset=utf-8"),
+            )
             page.goto(base + PRINT_URL, wait_until="load", timeout=120_000)
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
+            page.wait_for_function(
+                "window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000
+            )
             page.evaluate("MathJax.startup.promise")
             errors = page.evaluate("document.querySelectorAll('mjx-merror, .MathJax_Error').length")
             left = page.evaluate(r"""[...document.querySelectorAll('.math')].filter(
                 e => !e.querySelector('mjx-container')).length""")
-            broken = page.evaluate("[...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)")
+            broken = page.evaluate(
+                "[...document.images].filter(i => !i.complete || !i.naturalWidth).map(i => i.src)"
+            )
             if errors or left or broken or outside:
-                raise SystemExit(f"not printed: {errors} MathJax errors, {left} formulas untypeset, "
-                                 f"images not loaded {broken[:3]}, requests off the machine {outside[:3]}")
+                raise SystemExit(
+                    f"not printed: {errors} MathJax errors, {left} formulas untypeset, "
+                    f"images not loaded {broken[:3]}, requests off the machine {outside[:3]}"
+                )
             typeset = time.perf_counter() - t0
             output.parent.mkdir(parents=True, exist_ok=True)
             page.pdf(
@@ -276,7 +300,9 @@ def main(argv: list[str]) -> int:
     from pypdf import PdfReader
 
     pages = len(PdfReader(output).pages)
-    print(f"wrote {output}: {pages} pages in {times['total_s']:.1f} s (MathJax done after {times['typeset_s']:.1f} s)")
+    print(
+        f"wrote {output}: {pages} pages in {times['total_s']:.1f} s (MathJax done after {times['typeset_s']:.1f} s)"
+    )
     return 0
 
 

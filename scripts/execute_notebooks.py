@@ -45,11 +45,17 @@ def execute(path: Path, write: bool = True) -> None:
                 if not write:
                     print(f"note: {path}: code cell {i + 1} wrote to stderr:\n{out['text'][:500]}")
                     continue
-                raise SystemExit(f"{path}: code cell {i + 1} wrote to stderr, not saved:\n{out['text'][:500]}")
+                raise SystemExit(
+                    f"{path}: code cell {i + 1} wrote to stderr, not saved:\n{out['text'][:500]}"
+                )
     if not write:
         return
     nb.metadata.pop("widgets", None)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     nbformat.write(nb, path)
 
 

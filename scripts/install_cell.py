@@ -53,7 +53,10 @@ def with_install_cell(nb: nbformat.NotebookNode, home: str | None) -> nbformat.N
         if cell.get("execution_count") is not None:
             cell.execution_count += 1
         for out in cell.get("outputs", []):
-            if out.get("output_type") == "execute_result" and out.get("execution_count") is not None:
+            if (
+                out.get("output_type") == "execute_result"
+                and out.get("execution_count") is not None
+            ):
                 out["execution_count"] += 1
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": [INSTALL_TAG]})
     cell.execution_count = 1
@@ -67,8 +70,12 @@ def with_install_cell(nb: nbformat.NotebookNode, home: str | None) -> nbformat.N
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", help="https://github.com/OWNER/NAME (default: $BOOK_HOME, else none)")
-    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook would change")
+    parser.add_argument(
+        "--home", help="https://github.com/OWNER/NAME (default: $BOOK_HOME, else none)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a notebook would change"
+    )
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
     home = normalise_home(args.home) if args.home else book_home()

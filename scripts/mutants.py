@@ -143,7 +143,9 @@ def plant(src: Path, mutant: Mutant) -> None:
     path = src / "softmaxlab" / mutant.module
     text = path.read_text(encoding="utf-8")
     if f"def {mutant.function}(" not in text:
-        raise SystemExit(f"mutant {mutant.name}: {mutant.module} defines no function {mutant.function}")
+        raise SystemExit(
+            f"mutant {mutant.name}: {mutant.module} defines no function {mutant.function}"
+        )
     wrapper = textwrap.dedent(
         f"""
 
@@ -168,15 +170,33 @@ def plant(src: Path, mutant: Mutant) -> None:
 def run_nbval(chapters: tuple[str, ...], pythonpath: Path) -> dict[str, bool]:
     """Strict nbval on each chapter with ``pythonpath`` first; True where it failed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST_"))}
-    env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), env.get("PYTHONPATH", "")]).rstrip(
+        os.pathsep
+    )
     env.setdefault("JAX_PLATFORMS", "cpu")
     failed = {}
     for stem in chapters:
         nb = ROOT / "chapters" / f"{stem}.ipynb"
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-x", "--nbval", "--nbval-current-env",
-             "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), str(nb)],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                "-x",
+                "--nbval",
+                "--nbval-current-env",
+                "--nbval-sanitize-with",
+                str(ROOT / "tests" / "nbval_sanitize.cfg"),
+                str(nb),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         failed[stem] = proc.returncode != 0
     return failed
@@ -208,7 +228,10 @@ def main(argv: list[str]) -> int:
         if not caught:
             survivors.append(m.name)
         where = ", ".join(f"{stem} {'failed' if f else 'PASSED'}" for stem, f in failed.items())
-        print(f"{'caught ' if caught else 'SURVIVED'} {m.name:<22} {where} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(
+            f"{'caught ' if caught else 'SURVIVED'} {m.name:<22} {where} ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
     print(f"{len(chosen) - len(survivors)} caught / {len(chosen)} planted")
     return 1 if survivors else 0
 

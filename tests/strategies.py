@@ -12,10 +12,14 @@ def logit_vectors(min_size: int = 1, max_size: int = 16, bound: float = 50.0, dt
     return hnp.arrays(
         dtype,
         st.integers(min_size, max_size),
-        elements=st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=np.dtype(dtype).itemsize * 8),
+        elements=st.floats(
+            -bound, bound, allow_nan=False, allow_infinity=False, width=np.dtype(dtype).itemsize * 8
+        ),
     )
 
 
 def integer_logits(min_size: int = 1, max_size: int = 16):
     """Integer-valued float64 logits: shifts by an integer are then exact."""
-    return hnp.arrays(np.float64, st.integers(min_size, max_size), elements=st.integers(-60, 60).map(float))
+    return hnp.arrays(
+        np.float64, st.integers(min_size, max_size), elements=st.integers(-60, 60).map(float)
+    )

@@ -20,7 +20,9 @@ def _planted(z):
 
 def test_table_matches_a_direct_measurement():
     methods = {"softmaxlab": sl.softmax, "shifted": sl.softmax_shifted}
-    t = sl.accuracy_table(methods, np.float64, families=("wide spread", "one dominant"), rows=3, length=7, seed=5)
+    t = sl.accuracy_table(
+        methods, np.float64, families=("wide spread", "one dominant"), rows=3, length=7, seed=5
+    )
     assert t.families == ("wide spread", "one dominant") and t.methods == ("softmaxlab", "shifted")
     assert t.worst.shape == t.median.shape == (2, 2)
     for k, family in enumerate(t.families):
@@ -46,20 +48,32 @@ def test_long_family_uses_long_length_and_reference_is_used():
         seen.append(z.shape)
         return sl.log_softmax(z)
 
-    t = sl.accuracy_table({"spy": spy}, np.float32, reference=sl.exact_log_softmax,
-                          families=("long vectors", "ties and near-ties"), rows=2, length=5, long_length=40)
+    t = sl.accuracy_table(
+        {"spy": spy},
+        np.float32,
+        reference=sl.exact_log_softmax,
+        families=("long vectors", "ties and near-ties"),
+        rows=2,
+        length=5,
+        long_length=40,
+    )
     assert seen == [(1, 40), (2, 5)]
     assert t.dtype == "float32" and t.worst_of("spy") <= 4
 
 
 def test_nan_and_inf_are_graded_as_inf():
-    t = sl.accuracy_table({"nan": lambda z: np.full(z.shape, np.nan)}, families=("wide spread",), rows=2, length=3)
+    t = sl.accuracy_table(
+        {"nan": lambda z: np.full(z.shape, np.nan)}, families=("wide spread",), rows=2, length=3
+    )
     assert t.worst[0, 0] == np.inf
     assert "inf" in t.lines()[2]
 
 
 def test_lines_fit_80_columns_with_seven_methods():
-    methods = {name: sl.softmax for name in ("naive", "shifted", "exp(z-LSE)", "jax.nn", "scipy", "other", "softmaxlab")}
+    methods = {
+        name: sl.softmax
+        for name in ("naive", "shifted", "exp(z-LSE)", "jax.nn", "scipy", "other", "softmaxlab")
+    }
     t = sl.accuracy_table(methods, families=sl.HARD_FAMILIES, rows=2, length=4, long_length=20)
     for stat in ("worst", "median"):
         lines = t.lines(stat)
@@ -71,8 +85,18 @@ def test_lines_fit_80_columns_with_seven_methods():
 
 @pytest.mark.parametrize(
     "x, text",
-    [(0.0, "0"), (0.4971, "0.497"), (1.8, "1.8"), (58.64, "58.6"), (513.2, "513"), (9999.0, "9999"),
-     (4.33e14, "4.3e14"), (2.5e-3, "0.0025"), (math.inf, "inf"), (math.nan, "nan")],
+    [
+        (0.0, "0"),
+        (0.4971, "0.497"),
+        (1.8, "1.8"),
+        (58.64, "58.6"),
+        (513.2, "513"),
+        (9999.0, "9999"),
+        (4.33e14, "4.3e14"),
+        (2.5e-3, "0.0025"),
+        (math.inf, "inf"),
+        (math.nan, "nan"),
+    ],
 )
 def test_short_number_format(x, text):
     from softmaxlab.accuracy import _short
@@ -96,7 +120,12 @@ def test_short_number_format(x, text):
     ],
 )
 def test_bad_input(kwargs, error, message):
-    args = {"methods": {"softmaxlab": sl.softmax}, "families": ("wide spread",), "rows": 2, "length": 3}
+    args = {
+        "methods": {"softmaxlab": sl.softmax},
+        "families": ("wide spread",),
+        "rows": 2,
+        "length": 3,
+    }
     args.update(kwargs)
     with pytest.raises(error, match=message):
         sl.accuracy_table(**args)
@@ -114,7 +143,9 @@ def test_worst_of_and_lines_reject_unknown_names():
 @pytest.mark.parametrize("gamma_u, leaf_u", [(0, 0), (4, 0), (4, 23), (1, 1)])
 def test_reduction_bound_is_the_exact_product(height, gamma_u, leaf_u):
     gamma, leaf = gamma_u * U, leaf_u * U
-    exact = (1 + Fraction(leaf)) * (1 + Fraction(gamma)) ** height * (1 + Fraction(U)) ** (2 * height) - 1
+    exact = (1 + Fraction(leaf)) * (1 + Fraction(gamma)) ** height * (1 + Fraction(U)) ** (
+        2 * height
+    ) - 1
     got = sl.reduction_bound(height, gamma, leaf=leaf)
     assert got == pytest.approx(float(exact), rel=1e-12, abs=0)
     # The naive float64 power loses the (1 + u) factors entirely.

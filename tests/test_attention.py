@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import mpmath as mp
 import ml_dtypes
+import mpmath as mp
 import numpy as np
 import pytest
 from hypothesis import given
@@ -24,7 +24,9 @@ def plain_attention(Q, K, V, mask):
 
 @jax.jit
 def plain_grads(Q, K, V, mask, G):
-    return jax.grad(lambda q, k, v: jnp.sum(G * plain_attention(q, k, v, mask)), argnums=(0, 1, 2))(Q, K, V)
+    return jax.grad(lambda q, k, v: jnp.sum(G * plain_attention(q, k, v, mask)), argnums=(0, 1, 2))(
+        Q, K, V
+    )
 
 
 def random_problem(seed, Lq=5, L=37, n=4, nv=3, masked_rows=(), p_keep=0.7):
@@ -48,7 +50,9 @@ def test_masked_softmax_is_softmax_of_kept_entries(z, bits):
     assert np.all(a[~keep] == 0)
     if keep.any():
         np.testing.assert_allclose(a[keep], sl.softmax(z[keep]), rtol=1e-14, atol=0)
-        np.testing.assert_allclose(a, np.asarray(jax.nn.softmax(jnp.asarray(z), where=keep)), rtol=1e-13, atol=1e-300)
+        np.testing.assert_allclose(
+            a, np.asarray(jax.nn.softmax(jnp.asarray(z), where=keep)), rtol=1e-13, atol=1e-300
+        )
     else:
         assert np.all(a == 0)
 
@@ -56,7 +60,9 @@ def test_masked_softmax_is_softmax_of_kept_entries(z, bits):
 def test_masked_entries_are_never_read():
     z = np.array([np.nan, 1.0, np.inf, 0.0])
     keep = np.array([False, True, False, True])
-    np.testing.assert_allclose(sl.masked_softmax(z, keep), [0, 1 / (1 + np.exp(-1)), 0, 1 / (1 + np.e)], rtol=1e-15)
+    np.testing.assert_allclose(
+        sl.masked_softmax(z, keep), [0, 1 / (1 + np.exp(-1)), 0, 1 / (1 + np.e)], rtol=1e-15
+    )
 
 
 def test_max_is_taken_over_kept_entries():
@@ -73,7 +79,9 @@ def test_masked_softmax_dtypes_and_batch(dtype):
     keep = np.array([[True, False, True], [False, False, False]])
     a = sl.masked_softmax(z, keep)
     assert a.dtype == dtype
-    np.testing.assert_allclose(a[0], [1 / (1 + np.e**2), 0, 1 / (1 + np.e**-2)], rtol=np.finfo(dtype).eps)
+    np.testing.assert_allclose(
+        a[0], [1 / (1 + np.e**2), 0, 1 / (1 + np.e**-2)], rtol=np.finfo(dtype).eps
+    )
     assert np.all(a[1] == 0)
     assert np.all(sl.masked_softmax(z.T, keep.T, axis=0) == a.T)
 
@@ -94,7 +102,9 @@ def test_finite_bias_in_bfloat16_swallows_the_logits():
 def test_forward_matches_dense(block_size):
     Q, K, V, _, mask = random_problem(1, masked_rows=(2,))
     o, lse = sl.attention_forward(Q, K, V, mask, block_size=block_size)
-    np.testing.assert_allclose(o, np.asarray(plain_attention(Q, K, V, mask)), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        o, np.asarray(plain_attention(Q, K, V, mask)), rtol=1e-12, atol=1e-14
+    )
     S = Q @ K.T / 2.0
     kept = np.where(mask, S, -np.inf)
     for r in range(Q.shape[0]):
@@ -133,8 +143,13 @@ def test_one_query_against_mpmath():
         P = [ei / mp.fsum(e) for ei in e]
         om = [mp.fsum(P[i] * mp.mpf(float(V[i, c])) for i in range(6)) for c in range(2)]
         D = mp.fsum(a * b for a, b in zip(gm, om))
-        ds = [P[i] * (mp.fsum(gm[c] * mp.mpf(float(V[i, c])) for c in range(2)) - D) for i in range(6)]
-        dq_exact = [float(mp.fsum(ds[i] * mp.mpf(float(K[i, c])) for i in range(6)) / mp.sqrt(2)) for c in range(2)]
+        ds = [
+            P[i] * (mp.fsum(gm[c] * mp.mpf(float(V[i, c])) for c in range(2)) - D) for i in range(6)
+        ]
+        dq_exact = [
+            float(mp.fsum(ds[i] * mp.mpf(float(K[i, c])) for i in range(6)) / mp.sqrt(2))
+            for c in range(2)
+        ]
         dK_exact = [[float(ds[i] * qm[c] / mp.sqrt(2)) for c in range(2)] for i in range(6)]
         dV_exact = [[float(P[i] * gm[c]) for c in range(2)] for i in range(6)]
         o_exact = [float(x) for x in om]
@@ -181,32 +196,72 @@ Q1, K1, V1 = np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((4, 2))
         (lambda: sl.masked_softmax([1.0], [True], axis=1), ValueError, "axis=1 is out of range"),
         (lambda: sl.attention_forward(Q1, K1, np.zeros((3, 2))), ValueError, "one row per key"),
         (lambda: sl.attention_forward(Q1, np.zeros((4, 2)), V1), ValueError, "same head dimension"),
-        (lambda: sl.attention_forward(np.zeros((2, 3, 1)), K1, V1), ValueError, r"expected q of shape \(n,\)"),
-        (lambda: sl.attention_forward(Q1, np.zeros((0, 3)), np.zeros((0, 2))), ValueError, "at least one query"),
-        (lambda: sl.attention_forward(Q1, K1, V1, np.ones((2, 3), bool)), ValueError, "mask has shape"),
-        (lambda: sl.attention_forward(Q1, K1, V1, np.ones((2, 4))), TypeError, "mask must be a boolean array"),
-        (lambda: sl.attention_forward(Q1, K1, V1, scale=0.0), ValueError, "scale must be finite and positive"),
-        (lambda: sl.attention_forward(Q1, K1, V1, scale="1"), TypeError, "scale must be a real number"),
-        (lambda: sl.attention_forward(Q1, K1, V1, block_size=0), ValueError, "block_size must be an int >= 1, got 0"),
-        (lambda: sl.attention_forward(Q1, K1, V1, block_size=2.0), TypeError, "block_size must be an int >= 1, got float 2.0"),
+        (
+            lambda: sl.attention_forward(np.zeros((2, 3, 1)), K1, V1),
+            ValueError,
+            r"expected q of shape \(n,\)",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, np.zeros((0, 3)), np.zeros((0, 2))),
+            ValueError,
+            "at least one query",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, np.ones((2, 3), bool)),
+            ValueError,
+            "mask has shape",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, np.ones((2, 4))),
+            TypeError,
+            "mask must be a boolean array",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, scale=0.0),
+            ValueError,
+            "scale must be finite and positive",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, scale="1"),
+            TypeError,
+            "scale must be a real number",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, block_size=0),
+            ValueError,
+            "block_size must be an int >= 1, got 0",
+        ),
+        (
+            lambda: sl.attention_forward(Q1, K1, V1, block_size=2.0),
+            TypeError,
+            "block_size must be an int >= 1, got float 2.0",
+        ),
         (lambda: sl.attention_forward(Q1, K1, V1 + 1j), TypeError, "v has complex dtype"),
         (
-            lambda: sl.attention_backward(Q1, K1, V1, np.zeros((2, 3)), np.zeros(2), np.zeros((2, 2))),
+            lambda: sl.attention_backward(
+                Q1, K1, V1, np.zeros((2, 3)), np.zeros(2), np.zeros((2, 2))
+            ),
             ValueError,
             r"o has shape \(2, 3\); expected \(2, 2\)",
         ),
         (
-            lambda: sl.attention_backward(Q1, K1, V1, np.zeros((2, 2)), np.zeros(3), np.zeros((2, 2))),
+            lambda: sl.attention_backward(
+                Q1, K1, V1, np.zeros((2, 2)), np.zeros(3), np.zeros((2, 2))
+            ),
             ValueError,
             "lse has shape",
         ),
         (
-            lambda: sl.attention_backward(Q1, K1, V1, np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2))),
+            lambda: sl.attention_backward(
+                Q1, K1, V1, np.zeros((2, 2)), np.zeros(2), np.zeros((1, 2))
+            ),
             ValueError,
             "do has shape",
         ),
         (
-            lambda: sl.attention_backward(Q1, K1, V1, np.zeros((2, 2)), ["a", "b"], np.zeros((2, 2))),
+            lambda: sl.attention_backward(
+                Q1, K1, V1, np.zeros((2, 2)), ["a", "b"], np.zeros((2, 2))
+            ),
             TypeError,
             "lse has dtype",
         ),

@@ -40,10 +40,10 @@ Environment variables:
 from __future__ import annotations
 
 import functools
-import queue
 import http.server
 import os
 import posixpath
+import queue
 import re
 import threading
 import time
@@ -112,7 +112,7 @@ def _missing(what: str) -> None:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -123,7 +123,9 @@ class _Site:
         handler = functools.partial(_QuietHandler, directory=str(root))
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, name="book-server", daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="book-server", daemon=True
+        )
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
 
     def __enter__(self) -> _Site:
@@ -329,7 +331,10 @@ AXE_CONTEXT = {"exclude": [["mjx-container > mjx-math"]]}
 # resolve the theme's `@import` against the page's URL (a false 404).
 AXE_ALL = {"resultTypes": ["violations"], "preload": False}
 # Dark mode changes only colours: the colour rules again, not the whole set.
-AXE_COLOURS = {**AXE_ALL, "runOnly": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]}}
+AXE_COLOURS = {
+    **AXE_ALL,
+    "runOnly": {"type": "rule", "values": ["color-contrast", "link-in-text-block"]},
+}
 
 
 def _shot_name(page_path: str, mode: str) -> Path:
@@ -347,7 +352,9 @@ def _serious(axe: Any, page: Any, options: dict[str, Any]) -> list[str]:
     for v in results.response.get("violations", []):
         if v.get("impact") in ("serious", "critical"):
             targets = ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:3])
-            found.append(f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {targets})")
+            found.append(
+                f"{v['impact']} {v['id']}: {v['help']} ({len(v['nodes'])} nodes, e.g. {targets})"
+            )
     return found
 
 
@@ -356,13 +363,19 @@ def _sideways(report: dict[str, Any], width: str, *, boxes_too: bool) -> list[st
     found = []
     page = report["page"]
     if page["scroll"] > page["client"] + 1:
-        causes = "; ".join(f"{o['selector']} reaches {o['right']} px ({o['text']!r})" for o in report["outside"])
-        found.append(f"at {width} the page scrolls sideways: {page['scroll']} px of content in {page['client']} px"
-                     + (f"; sticking out: {causes}" if causes else ""))
+        causes = "; ".join(
+            f"{o['selector']} reaches {o['right']} px ({o['text']!r})" for o in report["outside"]
+        )
+        found.append(
+            f"at {width} the page scrolls sideways: {page['scroll']} px of content in {page['client']} px"
+            + (f"; sticking out: {causes}" if causes else "")
+        )
     if boxes_too:
         for box in report["boxes"]:
-            found.append(f"at {width} {box['selector']} scrolls sideways: {box['scroll']} px of content "
-                         f"in {box['client']} px ({box['text']!r})")
+            found.append(
+                f"at {width} {box['selector']} scrolls sideways: {box['scroll']} px of content "
+                f"in {box['client']} px ({box['text']!r})"
+            )
     return found
 
 
@@ -380,9 +393,16 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
     requests: list[str] = []
     page = context.new_page()
     page.on("request", lambda req: requests.append(req.url))
-    page.on("response", lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status} for {resp.url}"))
-    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} ({req.failure})"))
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
+    page.on(
+        "response",
+        lambda resp: resp.status >= 400 and problems.append(f"HTTP {resp.status} for {resp.url}"),
+    )
+    page.on(
+        "requestfailed", lambda req: problems.append(f"request failed: {req.url} ({req.failure})")
+    )
+    page.on(
+        "console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}")
+    )
     page.on("pageerror", lambda exc: problems.append(f"uncaught exception: {exc}"))
     try:
         t = time.monotonic()
@@ -416,22 +436,32 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         head = page.evaluate(HEAD_REPORT)
         if not head["icons"]:
             problems.append("no favicon link in <head>")
-        problems += [f"favicon {url} gives HTTP {status}" for url, status in head["icons"] if status != 200]
+        problems += [
+            f"favicon {url} gives HTTP {status}" for url, status in head["icons"] if status != 200
+        ]
         problems += [f"missing page metadata: {what}" for what in head["missing"]]
         for what in ("title", "description"):
             if RAW_TEX.search(head[what]):
                 problems.append(f"raw TeX in the page's {what}: {head[what]!r}")
         if "Project name not set" in head["description"]:
-            problems.append(f"the page's description is Sphinx's placeholder: {head['description']!r}")
+            problems.append(
+                f"the page's description is Sphinx's placeholder: {head['description']!r}"
+            )
         # One header: the theme's top bar (which held only a second search box)
         # takes no room, and Ctrl+K still opens the search dialog.
-        header = page.evaluate("() => { const h = document.querySelector('#pst-header'); return h ? h.getBoundingClientRect().height : 0 }")
+        header = page.evaluate(
+            "() => { const h = document.querySelector('#pst-header'); return h ? h.getBoundingClientRect().height : 0 }"
+        )
         if header > 1:
-            problems.append(f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should be [])")
+            problems.append(
+                f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should be [])"
+            )
         if page_path == "intro.html":
             page.keyboard.press("Control+k")
             page.wait_for_timeout(300)
-            if not page.evaluate("() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && d.open) }"):
+            if not page.evaluate(
+                "() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && d.open) }"
+            ):
                 problems.append("Ctrl+K does not open the search dialog (#pst-search-dialog)")
             page.keyboard.press("Escape")
         t = result.lap("images", t)
@@ -458,7 +488,11 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
             if not before["folded"] or before["bodyVisible"]:
                 problems.append(f"{label}: not folded when the page opens")
             toggle.locator("button.toggle-button").first.click()
-            page.wait_for_function("(el) => !el.classList.contains('toggle-hidden')", arg=toggle.element_handle(), timeout=5000)
+            page.wait_for_function(
+                "(el) => !el.classList.contains('toggle-hidden')",
+                arg=toggle.element_handle(),
+                timeout=5000,
+            )
             after = toggle.evaluate(TOGGLE_STATE)
             if after["folded"] or not after["bodyVisible"]:
                 problems.append(f"{label}: did not open on click")
@@ -468,10 +502,14 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
 
         # Sideways scrolling, every solution open: at 1280 px nothing scrolls;
         # at 400 px the page does not (a display formula may, in its own box).
-        problems += _sideways(page.evaluate(SIDEWAYS_REPORT), f"{VIEWPORT['width']} px", boxes_too=True)
+        problems += _sideways(
+            page.evaluate(SIDEWAYS_REPORT), f"{VIEWPORT['width']} px", boxes_too=True
+        )
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(200)  # MathJax re-measures its line breaks on resize
-        problems += _sideways(page.evaluate(SIDEWAYS_REPORT), f"{PHONE['width']} px", boxes_too=False)
+        problems += _sideways(
+            page.evaluate(SIDEWAYS_REPORT), f"{PHONE['width']} px", boxes_too=False
+        )
         page.set_viewport_size(VIEWPORT)
         t = result.lap("sideways", t)
 
@@ -484,8 +522,12 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
                 for what in ("title", "snippet"):
                     if RAW_TEX.search(hit[what]):
                         problems.append(f"search result {what} with raw TeX: {hit[what][:100]!r}")
-                if hit["snippet"].lstrip(".").startswith("pdf") or hit["snippet"].startswith(".ipynb"):
-                    problems.append(f"search snippet starts with the download menu: {hit['snippet'][:60]!r}")
+                if hit["snippet"].lstrip(".").startswith("pdf") or hit["snippet"].startswith(
+                    ".ipynb"
+                ):
+                    problems.append(
+                        f"search snippet starts with the download menu: {hit['snippet'][:60]!r}"
+                    )
             counts["search results"] += len(found or [])
             t = result.lap("search", t)
 
@@ -506,13 +548,19 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
     finally:
         page.close()
         # No request may leave the local server.
-        local = [u for u in requests if u.startswith(site) or u.split(":", 1)[0] in ("data", "blob", "about")]
+        local = [
+            u
+            for u in requests
+            if u.startswith(site) or u.split(":", 1)[0] in ("data", "blob", "about")
+        ]
         problems += [f"request leaves localhost: {u}" for u in sorted(set(requests) - set(local))]
         counts["requests"] += len(local)
     return result
 
 
-def _worker(site: str, jobs: queue.Queue[str], results: dict[str, PageResult], profile: Path) -> None:
+def _worker(
+    site: str, jobs: queue.Queue[str], results: dict[str, PageResult], profile: Path
+) -> None:
     """One browser (fresh, empty profile) working through the queue of pages."""
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
@@ -543,7 +591,9 @@ def _worker(site: str, jobs: queue.Queue[str], results: dict[str, PageResult], p
 
 
 @pytest.fixture(scope="module")
-def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PageResult]:
+def book_results(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, PageResult]:
     """Every page checked (by WORKERS browsers in parallel); the counts printed."""
     if not CHROMIUM.exists():
         _missing(f"no Chromium at {CHROMIUM}: {INSTALL_HINT}")
@@ -570,7 +620,9 @@ def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
             except BaseException as exc:  # reported below, in the main thread
                 errors.append(exc)
 
-        threads = [threading.Thread(target=run, args=(i,), name=f"browser-{i}") for i in range(WORKERS)]
+        threads = [
+            threading.Thread(target=run, args=(i,), name=f"browser-{i}") for i in range(WORKERS)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -606,7 +658,10 @@ def book_results(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def test_page_in_browser(page_path: str, book_results: dict[str, PageResult]) -> None:
     problems = book_results[page_path].problems
     if problems:
-        pytest.fail(f"{page_path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems), pytrace=False)
+        pytest.fail(
+            f"{page_path}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems),
+            pytrace=False,
+        )
 
 
 def test_a_solution_opens_on_click(book_results: dict[str, PageResult]) -> None:
@@ -635,7 +690,11 @@ def test_search_index_titles_are_plain_text() -> None:
     index = _built("searchindex.js")
     titles = re.search(r'"?titles"?:\s*(\[[^\]]*\])', index)
     assert titles, "searchindex.js has no titles list"
-    raw = [t for t in re.findall(r'"((?:[^"\\]|\\.)*)"', titles.group(1)) if RAW_TEX.search(t.replace("\\\\", "\\"))]
+    raw = [
+        t
+        for t in re.findall(r'"((?:[^"\\]|\\.)*)"', titles.group(1))
+        if RAW_TEX.search(t.replace("\\\\", "\\"))
+    ]
     assert not raw, f"search titles with raw TeX: {raw}"
 
 
@@ -643,27 +702,47 @@ def test_general_index_has_concepts() -> None:
     """The general index names the project and lists key concepts, not only API entries."""
     text = _text(_built("genindex.html"))
     assert "Project name not set" not in text
-    missing = [c for c in ("Jacobian", "log-sum-exp", "temperature", "ulp", "exact reference") if c not in text]
-    assert not missing, f"no index entry for {missing} (add an {{index}} directive where the concept is defined)"
+    missing = [
+        c
+        for c in ("Jacobian", "log-sum-exp", "temperature", "ulp", "exact reference")
+        if c not in text
+    ]
+    assert not missing, (
+        f"no index entry for {missing} (add an {{index}} directive where the concept is defined)"
+    )
 
 
 def test_theorem_index_numbers_titles_and_sidebar() -> None:
     """theorems.html lists the numbered results with number and title, linked to
     their statements, and every page's sidebar links to it."""
     page = _built("theorems.html")
-    entries = re.findall(r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ \d+\.\d+)</strong></a>:\s*(\S)', page)
+    entries = re.findall(
+        r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ \d+\.\d+)</strong></a>:\s*(\S)',
+        page,
+    )
     assert len(entries) >= 20, f"theorems.html lists {len(entries)} numbered results with titles"
-    assert 'href="theorems.html"' in _built("intro.html"), "the sidebar does not link the index of results"
+    assert 'href="theorems.html"' in _built("intro.html"), (
+        "the sidebar does not link the index of results"
+    )
 
 
 def test_bibliography_labels_are_the_citations() -> None:
     """The bibliography's labels are the author-year citations of the text, and
     editions are ordinals (pybtex's plain style printed "2 edition")."""
     text = _text(_built("bibliography.html"))
-    assert re.search(r"\[\s*Blanchard et al\., 2021\s*\]", text), "bibliography labels are not author-year"
+    assert re.search(r"\[\s*Blanchard et al\., 2021\s*\]", text), (
+        "bibliography labels are not author-year"
+    )
     assert not re.search(r"\[\s*\d+\s*\]", text), "a numbered bibliography label is left"
     assert not re.search(r"\b\d+ edition", text), "an edition printed as a bare number"
-    cited = set(re.findall(r'bibliography\.html#[^"]+"[^>]*>([^<]+, \d{4}[a-z]?)</a>', _built("chapters/05_accuracy.html")))
+    cited = set(
+        re.findall(
+            r'bibliography\.html#[^"]+"[^>]*>([^<]+, \d{4}[a-z]?)</a>',
+            _built("chapters/05_accuracy.html"),
+        )
+    )
     assert cited, "chapter 5 cites nothing in author-year form"
     labels = set(re.findall(r"\[\s*([^\[\]]+?, \d{4}[a-z]?)\s*\]", text))
-    assert cited <= labels, f"citations without a matching bibliography label: {sorted(cited - labels)}"
+    assert cited <= labels, (
+        f"citations without a matching bibliography label: {sorted(cited - labels)}"
+    )

@@ -11,10 +11,14 @@ import softmaxlab as sl
 def test_check_is_relative_by_default(capsys):
     d = sl.check("same", np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     assert d == 0.0
-    assert capsys.readouterr().out.splitlines() == [f"{'same':<{sl.LABEL_WIDTH}} within 1e-12 relative: yes"]
+    assert capsys.readouterr().out.splitlines() == [
+        f"{'same':<{sl.LABEL_WIDTH}} within 1e-12 relative: yes"
+    ]
     # A relative bound holds tiny entries to the same digits: 3x an entry of 1e-20 fails,
     # where an absolute tolerance of 1e-15 would have passed it.
-    with pytest.raises(AssertionError, match=r"tiny: not within 1e-12 relative; worst entry at index \(1,\)"):
+    with pytest.raises(
+        AssertionError, match=r"tiny: not within 1e-12 relative; worst entry at index \(1,\)"
+    ):
         sl.check("tiny", np.array([1.0, 3e-20]), np.array([1.0, 1e-20]))
     assert "within 1e-12 relative: NO" in capsys.readouterr().out
     # A reference of 0 must be met exactly.
@@ -42,7 +46,9 @@ def test_check_ulps_against_exact_reference(capsys):
 
 
 def test_check_absolute_needs_a_reason(capsys):
-    with pytest.raises(ValueError, match=r"an absolute tolerance needs its reason: pass atol= together with why="):
+    with pytest.raises(
+        ValueError, match=r"an absolute tolerance needs its reason: pass atol= together with why="
+    ):
         sl.check("abs", np.zeros(2), np.zeros(2), atol=1e-15)
     with pytest.raises(ValueError, match="an absolute tolerance needs its reason"):
         sl.check("abs", np.zeros(2), np.zeros(2), why="no atol")
@@ -65,7 +71,9 @@ def test_check_long_label_wraps_within_80_columns(capsys):
 
 def test_check_handles_nan_and_inf(capsys):
     sl.check("specials", np.array([np.nan, np.inf, -np.inf]), np.array([np.nan, np.inf, -np.inf]))
-    sl.check("specials", np.array([np.nan, np.inf, -np.inf]), np.array([np.nan, np.inf, -np.inf]), ulps=1)
+    sl.check(
+        "specials", np.array([np.nan, np.inf, -np.inf]), np.array([np.nan, np.inf, -np.inf]), ulps=1
+    )
     with pytest.raises(AssertionError):
         sl.check("nan vs number", np.array([np.nan]), np.array([0.0]))
     with pytest.raises(AssertionError):
@@ -80,7 +88,11 @@ def test_check_handles_nan_and_inf(capsys):
         ({"rtol": -1.0}, ValueError, r"rtol must be a finite non-negative number, got -1\.0"),
         ({"ulps": float("nan")}, ValueError, r"ulps must be a finite non-negative number, got nan"),
         ({"rtol": 1e-9, "ulps": 2}, ValueError, r"give one kind of tolerance, got rtol and ulps"),
-        ({"rtol": 1e-9, "exact": True}, ValueError, r"give one kind of tolerance, got rtol and exact"),
+        (
+            {"rtol": 1e-9, "exact": True},
+            ValueError,
+            r"give one kind of tolerance, got rtol and exact",
+        ),
         ({"atol": 1.0, "why": 3}, TypeError, r"why must be a string, got int"),
     ],
 )
@@ -90,13 +102,18 @@ def test_check_refuses_bad_tolerances(kwargs, error, message):
 
 
 def test_check_refuses_shape_mismatch_and_bad_label():
-    with pytest.raises(ValueError, match=r"computed has shape \(2,\) but reference has shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"computed has shape \(2,\) but reference has shape \(3,\)"
+    ):
         sl.check("shapes", np.zeros(2), np.zeros(3))
     with pytest.raises(TypeError, match=r"label must be a string, got int"):
         sl.check(3, np.zeros(2), np.zeros(2))
 
 
-@pytest.mark.parametrize(("x", "text"), [(0.0, "= 0"), (1e-16, "< 1e-15"), (9.9e-16, "< 1e-15"), (1.0, "< 1e01"), (np.inf, "= inf")])
+@pytest.mark.parametrize(
+    ("x", "text"),
+    [(0.0, "= 0"), (1e-16, "< 1e-15"), (9.9e-16, "< 1e-15"), (1.0, "< 1e01"), (np.inf, "= inf")],
+)
 def test_decade_bound(x, text):
     assert sl.decade_bound(x) == text
 
@@ -122,7 +139,9 @@ def test_finite_differences_scalar_function_gives_gradient():
 def test_finite_differences_bad_input():
     with pytest.raises(TypeError, match="f must be callable, got int"):
         sl.finite_difference_jacobian(3, [0.0])
-    with pytest.raises(ValueError, match=r"z must be a non-empty vector of shape \(L,\), got shape \(2, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"z must be a non-empty vector of shape \(L,\), got shape \(2, 2\)"
+    ):
         sl.finite_difference_jacobian(sl.softmax, np.zeros((2, 2)))
     with pytest.raises(ValueError, match="step must be positive, got 0.0"):
         sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step=0.0)
@@ -154,11 +173,22 @@ def test_flat_rejects_bad_input(bad, message):
 def test_example_logits_are_the_hard_cases():
     cases = sl.example_logits()
     assert list(cases) == [
-        "random, L = 3", "random, L = 10", "random, L = 50", "L = 1", "L = 2", "ties", "dominant",
-        "large logits", "all underflow", "wide spread", "-inf entries",
+        "random, L = 3",
+        "random, L = 10",
+        "random, L = 50",
+        "L = 1",
+        "L = 2",
+        "ties",
+        "dominant",
+        "large logits",
+        "all underflow",
+        "wide spread",
+        "-inf entries",
     ]
     finite = np.concatenate([z[np.isfinite(z)] for z in cases.values()])
-    assert np.all(finite != np.round(finite)) or np.sum(finite == np.round(finite)) == 1  # only the 0.0 of "wide spread"
+    assert (
+        np.all(finite != np.round(finite)) or np.sum(finite == np.round(finite)) == 1
+    )  # only the 0.0 of "wide spread"
     z = cases["ties"]
     assert np.sum(z == z.max()) == 3
     assert sl.softmax(cases["dominant"]).max() > 1 - 1e-13
@@ -176,9 +206,13 @@ def test_jax_reference_matches_the_formula_and_refuses_unknown_names():
     z = sl.example_logits()["random, L = 10"]
     J = sl.softmax_jacobian(z)
     sl.check("jacfwd", np.asarray(sl.jax_reference("jacfwd")(z)), J, rtol=1e-10)
-    sl.check("lse grad", np.asarray(sl.jax_reference("logsumexp_grad")(z)), sl.softmax(z), rtol=1e-13)
+    sl.check(
+        "lse grad", np.asarray(sl.jax_reference("logsumexp_grad")(z)), sl.softmax(z), rtol=1e-13
+    )
     assert sl.jax_reference("jacrev") is sl.jax_reference("jacrev")
-    with pytest.raises(ValueError, match=r"unknown JAX reference 'hessian'; expected one of softmax, jacfwd"):
+    with pytest.raises(
+        ValueError, match=r"unknown JAX reference 'hessian'; expected one of softmax, jacfwd"
+    ):
         sl.jax_reference("hessian")
     with pytest.raises(TypeError, match="name must be a string, got int"):
         sl.jax_reference(3)
@@ -192,7 +226,13 @@ def test_glue_keeps_the_value_and_refuses_a_bad_name():
 
 
 def test_check_wraps_a_long_reason_within_80_columns(capsys):
-    sl.check("x" * 60, np.ones(1), np.ones(1), atol=1e-13, why="one rounded subtraction; B = 4 divides exactly, " * 2)
+    sl.check(
+        "x" * 60,
+        np.ones(1),
+        np.ones(1),
+        atol=1e-13,
+        why="one rounded subtraction; B = 4 divides exactly, " * 2,
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) >= 3 and all(len(line) <= 80 for line in lines) and lines[-1].endswith("yes")
 
@@ -204,5 +244,7 @@ def test_import_softmaxlab_loads_neither_jax_nor_matplotlib():
     import sys
 
     code = "import sys, softmaxlab; print(sorted(m for m in ('jax', 'matplotlib.pyplot') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

@@ -70,7 +70,9 @@ def test_jacobian_matches_jax_forward_and_reverse(z):
 def test_jacobian_matches_finite_differences(z):
     # Central differences with h ~ 6e-6: truncation and rounding errors are
     # both below 1e-9 for these entries, which are at most 1/4.
-    np.testing.assert_allclose(sl.finite_difference_jacobian(sl.softmax, z), sl.softmax_jacobian(z), atol=1e-9)
+    np.testing.assert_allclose(
+        sl.finite_difference_jacobian(sl.softmax, z), sl.softmax_jacobian(z), atol=1e-9
+    )
 
 
 @given(logit_vectors(max_size=12, bound=40.0))
@@ -133,7 +135,10 @@ def test_dtypes(dtype):
 
 def test_jacobian_refuses_when_too_large():
     z = np.zeros(20_000)  # 20_000^2 * 8 bytes = 3.0 GiB > 1 GiB
-    with pytest.raises(sl.JacobianTooLargeError, match=r"would take 3\.0 GiB .* Use softmax_jvp\(z, v\) or softmax_vjp\(z, u\)"):
+    with pytest.raises(
+        sl.JacobianTooLargeError,
+        match=r"would take 3\.0 GiB .* Use softmax_jvp\(z, v\) or softmax_vjp\(z, u\)",
+    ):
         sl.softmax_jacobian(z)
     assert issubclass(sl.JacobianTooLargeError, ValueError)
     with pytest.raises(ValueError, match=r"more than max_bytes = 0\.0 GiB"):
@@ -149,9 +154,14 @@ def test_jacobian_bad_cap(bad):
 @pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
 def test_products_refuse_to_broadcast(product):
     name = "v" if product is sl.softmax_jvp else "u"
-    with pytest.raises(ValueError, match=rf"{name} has shape \(1, 3\) but z has shape \(2, 3\); they must match exactly"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name} has shape \(1, 3\) but z has shape \(2, 3\); they must match exactly",
+    ):
         product(np.zeros((2, 3)), np.zeros((1, 3)))
-    with pytest.raises(ValueError, match=rf"{name} is a scalar; expected an array with at least one dimension"):
+    with pytest.raises(
+        ValueError, match=rf"{name} is a scalar; expected an array with at least one dimension"
+    ):
         product(np.zeros(3), 1.0)
 
 
@@ -215,7 +225,15 @@ def _vectors(rng, length):
 
 @pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
 @pytest.mark.parametrize(
-    "family", ["wide spread", "one dominant", "ties and near-ties", "near overflow", "subnormal sums", "-inf entries"]
+    "family",
+    [
+        "wide spread",
+        "one dominant",
+        "ties and near-ties",
+        "near overflow",
+        "subnormal sums",
+        "-inf entries",
+    ],
 )
 def test_products_are_componentwise_accurate(product, family):
     # defect 5: a (w - <a, w>) cancelled for a dominant entry (5.9e-4 relative

@@ -45,7 +45,11 @@ def test_points_inside_the_triangle_land_inside():
 @pytest.mark.parametrize(
     ("a", "exc", "message"),
     [
-        ([0.5, 0.5], ValueError, r"a must have a last axis of length 3 \(a point of the triangle\), got shape \(2,\)"),
+        (
+            [0.5, 0.5],
+            ValueError,
+            r"a must have a last axis of length 3 \(a point of the triangle\), got shape \(2,\)",
+        ),
         (np.zeros((2, 4)), ValueError, r"got shape \(2, 4\)"),
         ("abc", TypeError, r"a must be an array of real numbers, got a str"),
         ([1j, 0, 0], TypeError, r"a has complex dtype"),
@@ -70,7 +74,9 @@ def test_draw_simplex_draws_outline_segments_and_labels():
         # the far end is the midpoint of the edge opposite corner j, where the
         # two largest probabilities (the entries other than j) are equal
         others = [k for k in range(3) if k != j]
-        np.testing.assert_allclose(xy[1], sl.SIMPLEX_CORNERS[others].mean(axis=0), rtol=1e-15, atol=1e-16)
+        np.testing.assert_allclose(
+            xy[1], sl.SIMPLEX_CORNERS[others].mean(axis=0), rtol=1e-15, atol=1e-16
+        )
     assert [t.get_text() for t in ax.texts] == [f"$e_{j}$ ($a_{j} = 1$)" for j in (1, 2, 3)]
     assert not ax.axison
     plt.close(fig)

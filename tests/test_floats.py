@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from softmaxlab import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
+from softmaxlab import (
+    FLOAT_FORMATS,
+    ExpThresholds,
+    exp_threshold_table,
+    exp_thresholds,
+    float_format,
+)
 
 LN2 = math.log(2.0)
 
@@ -59,7 +65,9 @@ def test_float_format_resolves_names_and_dtypes(spec, name):
 
 
 def test_float_format_unknown_name_is_a_value_error():
-    with pytest.raises(ValueError, match=r"unknown floating format 'float8'; expected one of float16, bfloat16"):
+    with pytest.raises(
+        ValueError, match=r"unknown floating format 'float8'; expected one of float16, bfloat16"
+    ):
         float_format("float8")
 
 
@@ -67,7 +75,9 @@ def test_float_format_unknown_name_is_a_value_error():
 def test_float_format_refuses_other_dtypes(spec):
     if np.dtype(spec) == np.dtype(np.float64):  # longdouble is float64 on some platforms
         pytest.skip("longdouble is float64 here")
-    with pytest.raises(TypeError, match=r"is not supported; expected one of float16, bfloat16, float32, float64"):
+    with pytest.raises(
+        TypeError, match=r"is not supported; expected one of float16, bfloat16, float32, float64"
+    ):
         float_format(spec)
 
 
@@ -93,7 +103,9 @@ def test_thresholds_match_the_format_parameters(name):
     assert t.eps == 2.0 ** (1 - p)
     # x_over is just below (emax + 1) ln 2 = 2^(w-1) ln 2, by about 2^(-p-1) (the chapter's exercise).
     # ln(largest + half an ulp of it), computed another way.
-    assert t.overflow == pytest.approx(math.log(t.largest) + math.log1p(2.0 ** (emax - p) / t.largest), rel=1e-15)
+    assert t.overflow == pytest.approx(
+        math.log(t.largest) + math.log1p(2.0 ** (emax - p) / t.largest), rel=1e-15
+    )
     assert t.overflow == pytest.approx(2 ** (w - 1) * LN2, abs=2.0 ** (-p))
     assert t.normal == pytest.approx(emin * LN2, rel=1e-15)
     assert t.underflow == pytest.approx((emin - p) * LN2, rel=1e-15)
@@ -126,7 +138,9 @@ def test_every_16bit_number_overflows_and_underflows_where_predicted(name):
     np.testing.assert_array_equal(e == 0, xs <= t.underflow)
     # Below x_normal the exact value is subnormal; rounding can lift it to the smallest normal
     # only within half an ulp, which no 16-bit argument hits.
-    np.testing.assert_array_equal((e < t.smallest_normal) & (e > 0), (xs < t.normal) & (xs > t.underflow))
+    np.testing.assert_array_equal(
+        (e < t.smallest_normal) & (e > 0), (xs < t.normal) & (xs > t.underflow)
+    )
 
 
 @pytest.mark.parametrize("name", ["float32", "float64"])
@@ -168,7 +182,16 @@ def test_float32_exp_is_inf_or_zero_exactly_beyond_the_thresholds(x):
 def test_table_has_a_header_and_one_aligned_row_per_format():
     lines = exp_threshold_table().splitlines()
     assert len(lines) == 1 + len(FLOAT_FORMATS)
-    assert lines[0].split() == ["format", "w", "p", "epsilon", "largest", "x_over", "x_normal", "x_zero"]
+    assert lines[0].split() == [
+        "format",
+        "w",
+        "p",
+        "epsilon",
+        "largest",
+        "x_over",
+        "x_normal",
+        "x_zero",
+    ]
     assert len({len(line) for line in lines}) == 1
     for line, name in zip(lines[1:], FLOAT_FORMATS):
         cells = line.split()

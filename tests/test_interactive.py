@@ -41,13 +41,20 @@ def test_negative_index_and_integer_input():
 
 
 def test_single_logit_gives_one():
-    np.testing.assert_array_equal(sl.softmax_along_coordinate([5.0], 0, [-1e3, 0.0, 1e3]), np.ones((3, 1)))
+    np.testing.assert_array_equal(
+        sl.softmax_along_coordinate([5.0], 0, [-1e3, 0.0, 1e3]), np.ones((3, 1))
+    )
 
 
 @given(logit_vectors(min_size=2, max_size=8, bound=30.0), st.data())
 def test_moving_up_raises_own_output_and_lowers_the_others(z, data):
     j = data.draw(st.integers(0, z.size - 1))
-    t = np.sort(np.asarray(data.draw(st.lists(st.floats(-30, 30), min_size=2, max_size=6, unique=True)), dtype=np.float64))
+    t = np.sort(
+        np.asarray(
+            data.draw(st.lists(st.floats(-30, 30), min_size=2, max_size=6, unique=True)),
+            dtype=np.float64,
+        )
+    )
     rows = sl.softmax_along_coordinate(z, j, t)
     # Weakly, and only up to rounding: each output is within 4 ulp of the
     # exact value (sl.softmax's accuracy bound), so when the exact change is
@@ -67,17 +74,47 @@ def test_moving_up_raises_own_output_and_lowers_the_others(z, data):
     ("z", "j", "values", "exc", "message"),
     [
         ("abc", 0, [0.0], TypeError, r"z must be an array of real numbers, got a str"),
-        ([[0.0, 1.0]], 0, [0.0], ValueError, r"z must be a vector of shape \(L,\), got shape \(1, 2\)"),
-        ([], 0, [0.0], ValueError, r"z has shape \(0,\): axis 0 is empty; softmax needs at least one logit"),
+        (
+            [[0.0, 1.0]],
+            0,
+            [0.0],
+            ValueError,
+            r"z must be a vector of shape \(L,\), got shape \(1, 2\)",
+        ),
+        (
+            [],
+            0,
+            [0.0],
+            ValueError,
+            r"z has shape \(0,\): axis 0 is empty; softmax needs at least one logit",
+        ),
         ([0.0, np.inf], 0, [0.0], ValueError, r"z must be finite"),
         ([0.0, np.nan], 0, [0.0], ValueError, r"z must be finite"),
         ([0.0, 1.0], 1.0, [0.0], TypeError, r"j must be an int index, got float 1\.0"),
         ([0.0, 1.0], True, [0.0], TypeError, r"j must be an int index, got bool True"),
-        ([0.0, 1.0], 2, [0.0], ValueError, r"j=2 is out of range for length 2; expected an integer in \[-2, 1\]"),
+        (
+            [0.0, 1.0],
+            2,
+            [0.0],
+            ValueError,
+            r"j=2 is out of range for length 2; expected an integer in \[-2, 1\]",
+        ),
         ([0.0, 1.0], -3, [0.0], ValueError, r"j=-3 is out of range for length 2"),
-        ([0.0, 1.0], 0, [], ValueError, r"values must be a non-empty vector of shape \(n,\), got shape \(0,\)"),
+        (
+            [0.0, 1.0],
+            0,
+            [],
+            ValueError,
+            r"values must be a non-empty vector of shape \(n,\), got shape \(0,\)",
+        ),
         ([0.0, 1.0], 0, 1.0, ValueError, r"values is a scalar"),
-        ([0.0, 1.0], 0, [[1.0]], ValueError, r"values must be a non-empty vector of shape \(n,\), got shape \(1, 1\)"),
+        (
+            [0.0, 1.0],
+            0,
+            [[1.0]],
+            ValueError,
+            r"values must be a non-empty vector of shape \(n,\), got shape \(1, 1\)",
+        ),
         ([0.0, 1.0], 0, [np.nan], ValueError, r"values must be finite"),
         ([0.0, 1.0], 0, [1 + 2j], TypeError, r"values has complex dtype"),
     ],
@@ -93,10 +130,14 @@ def test_bad_input_messages(z, j, values, exc, message):
 def test_plot_coordinate_view_draws_every_output():
     fig = sl.plot_coordinate_view([0.0, 1.0, 2.0, -1.0], 1, 3.0, span=2.0)
     left, right = fig.axes
-    assert len(left.get_lines()) == 4 * 2 + 1  # a curve and a marker per output, and the marker line
+    assert (
+        len(left.get_lines()) == 4 * 2 + 1
+    )  # a curve and a marker per output, and the marker line
     assert left.get_xlabel() == "$z_{2}$ (the others fixed)" and left.get_ylabel() == "output"
     assert len(right.patches) == 2 * 4  # filled bars and reference outlines
-    assert [t.get_text() for t in right.texts] == [f"{x:.2f}" for x in sl.softmax([0.0, 3.0, 2.0, -1.0])]
+    assert [t.get_text() for t in right.texts] == [
+        f"{x:.2f}" for x in sl.softmax([0.0, 3.0, 2.0, -1.0])
+    ]
     plt.close(fig)
 
 
@@ -123,7 +164,12 @@ def test_plot_coordinate_view_bad_input(kwargs, exc, message):
 
 def test_small_multiples_one_panel_per_value_in_rows_of_three():
     fig = sl.coordinate_small_multiples([0.0, 1.0, 2.0], 2, [-1.0, 2.0, 4.0, 6.0])
-    assert [ax.get_title() for ax in fig.axes] == ["$z_{3} = -1.00$", "$z_{3} = 2.00$", "$z_{3} = 4.00$", "$z_{3} = 6.00$"]
+    assert [ax.get_title() for ax in fig.axes] == [
+        "$z_{3} = -1.00$",
+        "$z_{3} = 2.00$",
+        "$z_{3} = 4.00$",
+        "$z_{3} = 6.00$",
+    ]
     assert [ax.get_ylabel() for ax in fig.axes] == ["output", "", "", "output"]  # first column only
     assert np.allclose(fig.get_size_inches(), [6.9, 4.4])  # two rows of three, one slot removed
     plt.close(fig)
@@ -148,7 +194,11 @@ def test_explorer_redraws_on_slider_change_silently(capfd):
 
     box = sl.coordinate_explorer([0.5, -1.0, 2.0], 1, span=3.0, step=0.25)
     slider, image = box.children
-    assert isinstance(box, widgets.VBox) and isinstance(slider, widgets.FloatSlider) and isinstance(image, widgets.Image)
+    assert (
+        isinstance(box, widgets.VBox)
+        and isinstance(slider, widgets.FloatSlider)
+        and isinstance(image, widgets.Image)
+    )
     assert (slider.min, slider.value, slider.max, slider.step) == (-4.0, -1.0, 2.0, 0.25)
     assert image.format == "png" and bytes(image.value).startswith(PNG_MAGIC)
     first = bytes(image.value)

@@ -40,7 +40,9 @@ def test_axis_and_dtype():
     a = np.array([[0.25, 0.5], [0.75, 0.5]], dtype=np.float32)
     w = sl.softmax_inverse(a, axis=0)
     assert w.dtype == np.float32
-    np.testing.assert_allclose(w[:, 0], [np.log(0.25 / 0.75) / 2, np.log(0.75 / 0.25) / 2], rtol=1e-6)
+    np.testing.assert_allclose(
+        w[:, 0], [np.log(0.25 / 0.75) / 2, np.log(0.75 / 0.25) / 2], rtol=1e-6
+    )
     assert np.all(w[:, 1] == 0)
 
 
@@ -52,13 +54,19 @@ def test_derivative_is_the_pseudo_inverse_of_J():
     P = np.eye(L) - np.ones((L, L)) / L
     D_inv = np.asarray(jax.jacfwd(lambda x: jnp.log(x) - jnp.mean(jnp.log(x)))(jnp.asarray(a)))
     np.testing.assert_allclose(D_inv, P @ np.diag(1 / a), rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(P @ np.diag(1 / a) @ P, np.linalg.pinv(sl.softmax_jacobian(z)), rtol=1e-10)
+    np.testing.assert_allclose(
+        P @ np.diag(1 / a) @ P, np.linalg.pinv(sl.softmax_jacobian(z)), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: sl.softmax_inverse([0.5, 0.0, 0.5]), ValueError, r"a\[1\] = 0.0; a zero probability has no logit"),
+        (
+            lambda: sl.softmax_inverse([0.5, 0.0, 0.5]),
+            ValueError,
+            r"a\[1\] = 0.0; a zero probability has no logit",
+        ),
         (lambda: sl.softmax_inverse([0.5, -0.1]), ValueError, "strictly positive and finite"),
         (lambda: sl.softmax_inverse([0.5, np.nan]), ValueError, "strictly positive and finite"),
         (lambda: sl.softmax_inverse([np.inf, 1.0]), ValueError, "strictly positive and finite"),

@@ -21,7 +21,7 @@ def executed_notebook(tmp_path_factory) -> Path:
     nb.cells = [
         # numpy, not softmaxlab: what is tested is nbval's comparison, and a
         # kernel that does not import JAX starts in a fraction of the time.
-        nbformat.v4.new_code_cell("import numpy as np\nprint(f\"{np.exp(0.0) / 2:.3f}\")"),
+        nbformat.v4.new_code_cell('import numpy as np\nprint(f"{np.exp(0.0) / 2:.3f}")'),
         nbformat.v4.new_code_cell("np.full(4, 1.0) / 4"),
     ]
     NotebookClient(nb, kernel_name="python3", timeout=120, record_timing=False).execute()
@@ -37,9 +37,26 @@ def run_nbval(paths: list[Path]) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "XDIST_"))}
     env["JAX_PLATFORMS"] = "cpu"
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-v", "--rootdir", str(paths[0].parent), "--nbval",
-         "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), *map(str, paths)],
-        capture_output=True, text=True, env=env, cwd=paths[0].parent, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-v",
+            "--rootdir",
+            str(paths[0].parent),
+            "--nbval",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=paths[0].parent,
+        timeout=300,
     )
 
 
@@ -64,7 +81,9 @@ def nbval_run(executed_notebook) -> tuple[subprocess.CompletedProcess, dict[str,
         nbformat.write(nb, paths[-1])
     result = run_nbval(paths)
     # Lines such as "changed_stream::ipynb::Cell 0 FAILED [ 50%]".
-    found = re.findall(r"^(\S+)::ipynb::(Cell \d+) (PASSED|FAILED|ERROR)", result.stdout, re.MULTILINE)
+    found = re.findall(
+        r"^(\S+)::ipynb::(Cell \d+) (PASSED|FAILED|ERROR)", result.stdout, re.MULTILINE
+    )
     outcomes = {f"{stem}::{cell}": outcome for stem, cell, outcome in found}
     return result, outcomes
 
@@ -90,10 +109,14 @@ def test_a_changed_output_fails(nbval_run, name):
 
 
 def test_make_test_runs_strict_nbval_on_every_chapter():
-    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")  # join continued lines
+    recipe = (
+        (ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    )  # join continued lines
     # Expand the one variable that holds the nbval options.
     nbval = re.search(r"^NBVAL := (.*)$", recipe, re.M)
     assert nbval, "the Makefile defines NBVAL, the strict nbval options of both runs"
     recipe = recipe.replace("$(NBVAL)", nbval.group(1))
     assert "--nbval-lax" not in recipe
-    assert re.search(r"pytest .*--nbval .*chapters|pytest .*chapters.*--nbval ", recipe), "make test must run --nbval on chapters/"
+    assert re.search(r"pytest .*--nbval .*chapters|pytest .*chapters.*--nbval ", recipe), (
+        "make test must run --nbval on chapters/"
+    )

@@ -62,9 +62,13 @@ def test_no_unexpected_errors_or_stderr(path):
     for i, cell in enumerate(code_cells(load(path))):
         tags = cell.get("metadata", {}).get("tags", [])
         for out in cell.get("outputs", []):
-            assert out.get("name") != "stderr", f"{path.name}, code cell {i + 1} writes to stderr: {''.join(out['text'])[:200]}"
+            assert out.get("name") != "stderr", (
+                f"{path.name}, code cell {i + 1} writes to stderr: {''.join(out['text'])[:200]}"
+            )
             if out["output_type"] == "error":
-                assert "raises-exception" in tags, f"{path.name}, code cell {i + 1} ends in {out['ename']} without the raises-exception tag"
+                assert "raises-exception" in tags, (
+                    f"{path.name}, code cell {i + 1} ends in {out['ename']} without the raises-exception tag"
+                )
 
 
 # The install cell (scripts/install_cell.py) comes first, then the cell that
@@ -85,7 +89,9 @@ def test_install_cell_comes_first(path):
     assert book_home.INSTALL_TAG in first.get("metadata", {}).get("tags", []), (
         f"{path.name}: the install cell must carry the {book_home.INSTALL_TAG} tag"
     )
-    assert first.get("outputs") == [], f"{path.name}: the install cell prints nothing in the book's environment"
+    assert first.get("outputs") == [], (
+        f"{path.name}: the install cell prints nothing in the book's environment"
+    )
 
 
 def test_install_cells_are_identical_and_name_the_home():
@@ -103,7 +109,9 @@ def test_imports_softmaxlab_and_applies_book_settings(path):
     cells = code_cells(load(path))
     assert len(cells) >= 2, f"{path.name}: expected the install cell and then the set-up cell"
     first = "".join(cells[1]["source"])
-    assert re.search(r"^import softmaxlab as sl$", first, re.M), f"{path.name}: the code cell after the install cell must import softmaxlab as sl"
+    assert re.search(r"^import softmaxlab as sl$", first, re.M), (
+        f"{path.name}: the code cell after the install cell must import softmaxlab as sl"
+    )
     # keyword arguments allowed: chapter 8 asks for sl.book_settings(cpu_devices=4)
     assert re.search(r"^sl\.book_settings\((cpu_devices=\d+)?\)", first, re.M), (
         f"{path.name}: the code cell after the install cell must call sl.book_settings()"
@@ -113,9 +121,14 @@ def test_imports_softmaxlab_and_applies_book_settings(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_figures_have_alt_text(path):
     for i, cell in enumerate(code_cells(load(path))):
-        if any("image/png" in out.get("data", {}) or "image/svg+xml" in out.get("data", {}) for out in cell.get("outputs", [])):
+        if any(
+            "image/png" in out.get("data", {}) or "image/svg+xml" in out.get("data", {})
+            for out in cell.get("outputs", [])
+        ):
             alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt", "")
-            assert alt.strip(), f"{path.name}, code cell {i + 1} shows a figure without mystnb.image.alt metadata"
+            assert alt.strip(), (
+                f"{path.name}, code cell {i + 1} shows a figure without mystnb.image.alt metadata"
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -125,13 +138,17 @@ def test_ignored_outputs_are_tagged_and_followed_by_a_compared_cell(path):
         tags = cell.get("metadata", {}).get("tags", [])
         source = "".join(cell["source"])
         where = f"{path.name}, code cell {i + 1}"
-        assert "nbval-skip" not in tags, f"{where}: every cell must run under nbval (no nbval-skip tag)"
+        assert "nbval-skip" not in tags, (
+            f"{where}: every cell must run under nbval (no nbval-skip tag)"
+        )
         assert not re.search(r"#\s*NBVAL_", source), (
             f"{where}: nbval markers are cell tags (metadata.tags: nbval-ignore-output), not # NBVAL_ comments"
         )
         if "nbval-ignore-output" in tags:
             following = cells[i + 1] if i + 1 < len(cells) else None
-            assert following is not None and "nbval-ignore-output" not in following.get("metadata", {}).get("tags", []), (
+            assert following is not None and "nbval-ignore-output" not in following.get(
+                "metadata", {}
+            ).get("tags", []), (
                 f"{where}: an ignored output must be followed by a compared cell that asserts its bound"
             )
 
@@ -162,7 +179,9 @@ def test_no_output_shows_a_path_of_the_build_machine(path):
     for i, cell in enumerate(code_cells(load(path))):
         for text in output_texts(cell):
             match = MACHINE_PATH.search(text)
-            assert not match, f"{path.name}, code cell {i + 1} prints a path of the machine it ran on: ...{text[max(0, match.start() - 40):match.end() + 40]}..."
+            assert not match, (
+                f"{path.name}, code cell {i + 1} prints a path of the machine it ran on: ...{text[max(0, match.start() - 40) : match.end() + 40]}..."
+            )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -179,7 +198,9 @@ def test_code_cells_are_short(path):
 def test_code_and_printed_lines_fit_the_column(path):
     for i, cell in enumerate(code_cells(load(path))):
         for line in "".join(cell["source"]).splitlines():
-            assert len(line) <= MAX_WIDTH, f"{path.name}, code cell {i + 1}: a code line of {len(line)} characters: {line[:100]!r}"
+            assert len(line) <= MAX_WIDTH, (
+                f"{path.name}, code cell {i + 1}: a code line of {len(line)} characters: {line[:100]!r}"
+            )
         for out in cell.get("outputs", []):
             if out["output_type"] == "stream":
                 text = "".join(out["text"])
@@ -198,7 +219,9 @@ def test_code_and_printed_lines_fit_the_column(path):
 
 def top_level_imports(source: str) -> set[str]:
     # IPython magics and shell lines are not Python.
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    code = "\n".join(
+        line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+    )
     names = set()
     for node in ast.walk(ast.parse(code)):
         if isinstance(node, ast.Import):
@@ -210,7 +233,9 @@ def top_level_imports(source: str) -> set[str]:
 
 def runtime_distributions() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    names = {project["name"]} | {re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in project["dependencies"]}
+    names = {project["name"]} | {
+        re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in project["dependencies"]
+    }
     return {canonical(n) for n in names}
 
 
@@ -230,14 +255,18 @@ def test_every_module_a_notebook_imports_is_a_runtime_dependency():
                     continue
                 if not {canonical(d) for d in provided.get(module, [])} & declared:
                     missing.setdefault(module, set()).add(path.name)
-    assert not missing, f"imported by notebooks but not in pyproject.toml's [project] dependencies: {missing}"
+    assert not missing, (
+        f"imported by notebooks but not in pyproject.toml's [project] dependencies: {missing}"
+    )
 
 
 def test_toc_and_chapters_agree():
     listed = toc_files()
     for entry in listed:
         candidates = [ROOT / f"{entry}{ext}" for ext in (".md", ".ipynb")]
-        assert any(p.exists() for p in candidates), f"_toc.yml lists {entry!r}, which does not exist"
+        assert any(p.exists() for p in candidates), (
+            f"_toc.yml lists {entry!r}, which does not exist"
+        )
     for path in NOTEBOOKS:
         entry = str(path.relative_to(ROOT).with_suffix(""))
         assert entry in listed, f"{path.relative_to(ROOT)} is not in _toc.yml"

@@ -103,7 +103,11 @@ def test_jax_arrays_accepted():
 def test_axis_matches_moved_axis(f):
     z = np.random.default_rng(0).normal(size=(3, 4, 5))
     for axis in range(-3, 3):
-        expected = np.moveaxis(f(np.moveaxis(z, axis, -1)), -1, axis) if f is not sl.logsumexp else f(np.moveaxis(z, axis, -1))
+        expected = (
+            np.moveaxis(f(np.moveaxis(z, axis, -1)), -1, axis)
+            if f is not sl.logsumexp
+            else f(np.moveaxis(z, axis, -1))
+        )
         np.testing.assert_allclose(f(z, axis=axis), expected, rtol=1e-14)
 
 
@@ -217,7 +221,9 @@ def test_bad_logits(f, bad, exc, message):
 @pytest.mark.parametrize("f", ALL_FUNCTIONS)
 def test_bad_axis(f):
     z = np.zeros((2, 3))
-    with pytest.raises(ValueError, match=r"axis=2 is out of range .* expected an integer in \[-2, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"axis=2 is out of range .* expected an integer in \[-2, 1\]"
+    ):
         f(z, axis=2)
     with pytest.raises(ValueError, match=r"axis=-3 is out of range"):
         f(z, axis=-3)
@@ -344,7 +350,8 @@ def test_float32_is_faithful_not_correctly_rounded():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("block", [1, 3, 64, 1000])
 @pytest.mark.parametrize(
-    ("shape", "axis"), [((1000,), -1), ((7, 200), -1), ((200, 7), 0), ((3, 50, 4), 1), ((5, 4, 300), -1)]
+    ("shape", "axis"),
+    [((1000,), -1), ((7, 200), -1), ((200, 7), 0), ((3, 50, 4), 1), ((5, 4, 300), -1)],
 )
 def test_blocking_changes_no_result(monkeypatch, f, dtype, block, shape, axis):
     # The kernel works on blocks of about numerics._BLOCK elements (whole rows,

@@ -24,8 +24,6 @@ EPS = np.finfo(np.float64).eps
 ORDER_RTOL = 32 * EPS
 
 
-
-
 def random_tree(draw, indices):
     """A random binary tree over the given leaves (any bracketing, any order)."""
     if len(indices) == 1:
@@ -132,7 +130,11 @@ def test_identity_with_identity_is_identity_not_nan():
 @given(logit_vectors(2, 30, bound=300.0), st.data())
 def test_merge_of_split_is_state_of_whole(z, data):
     cut = data.draw(st.integers(1, z.size - 1))
-    close_states(sl.online_merge(sl.online_state(z[:cut]), sl.online_state(z[cut:])), sl.online_state(z), rtol=RTOL)
+    close_states(
+        sl.online_merge(sl.online_state(z[:cut]), sl.online_state(z[cut:])),
+        sl.online_state(z),
+        rtol=RTOL,
+    )
 
 
 # ---------------------------------------------------------------- softmax ----
@@ -149,7 +151,9 @@ def test_chunked_softmax_equals_softmax_for_every_order(z, size, data):
     perm = data.draw(st.permutations(range(n)))
     tree = random_tree(data.draw, list(perm))
     for order in ("tree", "left", "right", list(perm), tree):
-        np.testing.assert_allclose(sl.chunked_softmax(z, size, order=order), sl.softmax(z), rtol=RTOL, atol=0)
+        np.testing.assert_allclose(
+            sl.chunked_softmax(z, size, order=order), sl.softmax(z), rtol=RTOL, atol=0
+        )
 
 
 @given(logit_vectors(1, 12, bound=1e300))
@@ -229,8 +233,12 @@ def test_weighted_sum_equals_direct(z, p, data):
 def test_weighted_sum_scalar_values_and_axis():
     rng = np.random.default_rng(5)
     z, v = rng.normal(size=(3, 7)), rng.normal(size=(3, 7))
-    np.testing.assert_allclose(sl.online_weighted_sum(z, v), np.sum(sl.softmax(z) * v, axis=1), rtol=1e-13)
-    np.testing.assert_allclose(sl.online_weighted_sum(z, v, axis=0), np.sum(sl.softmax(z, axis=0) * v, axis=0), rtol=1e-13)
+    np.testing.assert_allclose(
+        sl.online_weighted_sum(z, v), np.sum(sl.softmax(z) * v, axis=1), rtol=1e-13
+    )
+    np.testing.assert_allclose(
+        sl.online_weighted_sum(z, v, axis=0), np.sum(sl.softmax(z, axis=0) * v, axis=0), rtol=1e-13
+    )
     w = rng.normal(size=(3, 7, 2))
     out = sl.online_weighted_sum(z, w, axis=0)
     assert out.shape == (7, 2)
@@ -253,34 +261,86 @@ def test_weighted_sum_of_ones_is_one():
         (lambda: sl.online_softmax([]), ValueError, "axis 0 is empty"),
         (lambda: sl.online_softmax([True, False]), TypeError, "boolean dtype"),
         (lambda: sl.online_softmax([1.0, 2.0], axis=1), ValueError, "out of range"),
-        (lambda: sl.online_softmax([1.0, 2.0], work_dtype=int), TypeError, "work_dtype must be float16"),
+        (
+            lambda: sl.online_softmax([1.0, 2.0], work_dtype=int),
+            TypeError,
+            "work_dtype must be float16",
+        ),
         (lambda: sl.online_state([1j]), TypeError, "complex dtype"),
-        (lambda: sl.chunked_softmax([1.0, 2.0], 0), ValueError, "chunk_size must be a positive int, got 0"),
-        (lambda: sl.chunked_softmax([1.0, 2.0], 1.5), TypeError, "chunk_size must be a positive int"),
-        (lambda: sl.chunked_softmax([1.0, 2.0], True), TypeError, "chunk_size must be a positive int"),
+        (
+            lambda: sl.chunked_softmax([1.0, 2.0], 0),
+            ValueError,
+            "chunk_size must be a positive int, got 0",
+        ),
+        (
+            lambda: sl.chunked_softmax([1.0, 2.0], 1.5),
+            TypeError,
+            "chunk_size must be a positive int",
+        ),
+        (
+            lambda: sl.chunked_softmax([1.0, 2.0], True),
+            TypeError,
+            "chunk_size must be a positive int",
+        ),
         (lambda: sl.chunk_states([1.0, 2.0], -1), ValueError, "chunk_size must be a positive int"),
         (lambda: sl.chunked_softmax([1.0, 2.0], 1, order="random"), ValueError, "is not known"),
-        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 0]), ValueError, r"missing \[1\], repeated \[0\]"),
+        (
+            lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 0]),
+            ValueError,
+            r"missing \[1\], repeated \[0\]",
+        ),
         (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 1, 2]), ValueError, "only 2 states"),
         (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, []]), ValueError, "empty group"),
-        (lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 1.0]), TypeError, "nested lists or tuples of ints"),
+        (
+            lambda: sl.chunked_softmax([1.0, 2.0], 1, order=[0, 1.0]),
+            TypeError,
+            "nested lists or tuples of ints",
+        ),
         (lambda: sl.reduce_states([]), ValueError, "states is empty"),
         (lambda: sl.reduce_states(sl.online_identity()), TypeError, "must be a list of states"),
-        (lambda: sl.reduce_states([(0.0, 1.0), (np.zeros(2), np.ones(2))]), ValueError, r"states\[1\] has shape \(2,\)"),
+        (
+            lambda: sl.reduce_states([(0.0, 1.0), (np.zeros(2), np.ones(2))]),
+            ValueError,
+            r"states\[1\] has shape \(2,\)",
+        ),
         (lambda: sl.online_merge((0.0, 1.0), 5.0), TypeError, "t must be an OnlineState or a pair"),
         (lambda: sl.online_merge((0.0, -1.0), (0.0, 1.0)), ValueError, "s.d has a negative entry"),
         (lambda: sl.online_merge((-np.inf, 1.0), (0.0, 1.0)), ValueError, r"m = -inf with d != 0"),
-        (lambda: sl.online_merge((np.zeros(2), np.ones(3)), (0.0, 1.0)), ValueError, r"s.m has shape \(2,\) but s.d"),
-        (lambda: sl.online_merge((0.0, 1.0), (np.zeros(2), np.ones(2))), ValueError, "states merge only with states of the same shape"),
+        (
+            lambda: sl.online_merge((np.zeros(2), np.ones(3)), (0.0, 1.0)),
+            ValueError,
+            r"s.m has shape \(2,\) but s.d",
+        ),
+        (
+            lambda: sl.online_merge((0.0, 1.0), (np.zeros(2), np.ones(2))),
+            ValueError,
+            "states merge only with states of the same shape",
+        ),
         (lambda: sl.online_merge(("a", 1.0), (0.0, 1.0)), TypeError, "s.m has dtype"),
         (lambda: sl.online_update((0.0, 1.0), [1.0, 2.0]), ValueError, "pass one logit per state"),
         (lambda: sl.online_update((0.0, 1.0), "x"), TypeError, "x"),
-        (lambda: sl.online_identity(dtype=np.int32), TypeError, "dtype must be float16, float32 or float64"),
+        (
+            lambda: sl.online_identity(dtype=np.int32),
+            TypeError,
+            "dtype must be float16, float32 or float64",
+        ),
         (lambda: sl.online_identity(dtype=None), TypeError, "got None"),
-        (lambda: sl.online_identity(shape="ab"), TypeError, "shape must be an int or a tuple of ints"),
+        (
+            lambda: sl.online_identity(shape="ab"),
+            TypeError,
+            "shape must be an int or a tuple of ints",
+        ),
         (lambda: sl.online_identity(shape=(-1,)), ValueError, "not a valid array shape"),
-        (lambda: sl.online_weighted_sum([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "v must have z's shape"),
-        (lambda: sl.online_weighted_sum([1.0, 2.0], np.ones((3, 2))), ValueError, "nothing is broadcast"),
+        (
+            lambda: sl.online_weighted_sum([1.0, 2.0], [1.0, 2.0, 3.0]),
+            ValueError,
+            "v must have z's shape",
+        ),
+        (
+            lambda: sl.online_weighted_sum([1.0, 2.0], np.ones((3, 2))),
+            ValueError,
+            "nothing is broadcast",
+        ),
         (lambda: sl.online_weighted_sum([1.0, 2.0], [1j, 2.0]), TypeError, "v has complex dtype"),
     ],
 )
@@ -294,7 +354,13 @@ def test_bad_input_messages(call, error, message):
 
 @pytest.mark.parametrize(
     ("family", "length"),
-    [("wide spread", 2), ("wide spread", 5), ("one dominant", 12), ("subnormal sums", 8), ("long vectors", 2000)],
+    [
+        ("wide spread", 2),
+        ("wide spread", 5),
+        ("one dominant", 12),
+        ("subnormal sums", 8),
+        ("long vectors", 2000),
+    ],
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_online_softmax_within_its_stated_bound(family, length, dtype):
@@ -313,7 +379,9 @@ def test_online_softmax_short_rows_need_the_exact_shift():
     assert np.max(sl.ulp_error(sl.online_softmax(z), sl.exact_softmax(z))) <= sl.online_bound(2)
 
 
-@pytest.mark.parametrize(("m1", "m2"), [(-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0), (0.0, 0.0), (-0.0, -3.0)])
+@pytest.mark.parametrize(
+    ("m1", "m2"), [(-0.0, 0.0), (0.0, -0.0), (-0.0, -0.0), (0.0, 0.0), (-0.0, -3.0)]
+)
 def test_merge_is_commutative_bit_for_bit_for_signed_zeros(m1, m2):
     s, t = (m1, 1.0), (m2, 2.0)
     a, b = sl.online_merge(s, t), sl.online_merge(t, s)

@@ -30,7 +30,12 @@ CHAPTERS = [p for p in book_pdf.toc_pages(ROOT) if p.startswith("chapters/")]
 
 
 def norm(text: str) -> str:
-    text = text.replace("\ufb01", "fi").replace("\ufb02", "fl").replace("\ufb00", "ff").replace("\u2019", "'")
+    text = (
+        text.replace("\ufb01", "fi")
+        .replace("\ufb02", "fl")
+        .replace("\ufb00", "ff")
+        .replace("\u2019", "'")
+    )
     return " ".join(text.split())
 
 
@@ -84,7 +89,9 @@ def test_page_count_and_numbers():
     # Every page of the book starts a new sheet; 15 pages of HTML are far more than 15 sheets.
     assert len(book_pdf.toc_pages(ROOT)) * 3 <= len(pages) <= 600, len(pages)
     for number in (2, len(pages) // 2, len(pages)):
-        assert f"{number} / {len(pages)}" in pages[number - 1], f"sheet {number} has no page number footer"
+        assert f"{number} / {len(pages)}" in pages[number - 1], (
+            f"sheet {number} has no page number footer"
+        )
 
 
 def test_outline_has_every_chapter_and_its_sections():
@@ -105,7 +112,11 @@ def test_outline_has_every_chapter_and_its_sections():
 def test_outline_entries_open_their_pages_in_order():
     from pypdf.generic import Destination
 
-    numbers = [reader().get_destination_page_number(item) for item in reader().outline if isinstance(item, Destination)]
+    numbers = [
+        reader().get_destination_page_number(item)
+        for item in reader().outline
+        if isinstance(item, Destination)
+    ]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers), numbers
 
 
@@ -123,7 +134,9 @@ def first_text(soup: BeautifulSoup, selector: str, length: int = 50) -> str:
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_theorems_are_there_with_their_numbers(page):
     soup = html(page)
-    titles = [norm(t.get_text(" ")) for t in soup.select(".proof.admonition > .admonition-title")][:3]
+    titles = [norm(t.get_text(" ")) for t in soup.select(".proof.admonition > .admonition-title")][
+        :3
+    ]
     assert titles, f"{page} has no theorem"
     text = whole_text()
     for title in titles:
@@ -163,7 +176,9 @@ def test_figures_are_there():
 def test_no_page_shows_raw_tex():
     for number, text in enumerate(page_texts(), start=1):
         for raw in (r"\frac", "$$", r"\("):
-            assert raw not in text, f"sheet {number} shows raw TeX {raw!r}: ...{text[max(0, text.find(raw) - 60):][:120]}..."
+            assert raw not in text, (
+                f"sheet {number} shows raw TeX {raw!r}: ...{text[max(0, text.find(raw) - 60) :][:120]}..."
+            )
 
 
 def test_no_navigation_chrome():

@@ -17,11 +17,19 @@ def test_style_applies_palette_and_sizes() -> None:
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"] == list(plotting.PALETTE)
     # Drawn for the 672 px column at 100 px an inch, rendered at twice that.
     assert mpl.rcParams["figure.figsize"] == [plotting.COLUMN_WIDTH, 4.2]
-    assert plotting.COLUMN_WIDTH * 100 == pytest.approx(672)
+    assert pytest.approx(672) == plotting.COLUMN_WIDTH * 100
     assert mpl.rcParams["figure.dpi"] == 200
     # No text smaller than 10 pt (about 14 CSS px at 100 px an inch).
-    for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize", "legend.fontsize"):
-        assert mpl.font_manager.FontProperties(size=mpl.rcParams[key]).get_size_in_points() >= 10, key
+    for key in (
+        "font.size",
+        "axes.labelsize",
+        "xtick.labelsize",
+        "ytick.labelsize",
+        "legend.fontsize",
+    ):
+        assert mpl.font_manager.FontProperties(size=mpl.rcParams[key]).get_size_in_points() >= 10, (
+            key
+        )
 
 
 def test_one_colour_per_method() -> None:
@@ -48,7 +56,9 @@ def test_new_figure_is_column_wide() -> None:
         (1, 0, ValueError, r"ncols must be at least 1, got 0"),
     ],
 )
-def test_new_figure_rejects_bad_grids(nrows: object, ncols: object, error: type[Exception], message: str) -> None:
+def test_new_figure_rejects_bad_grids(
+    nrows: object, ncols: object, error: type[Exception], message: str
+) -> None:
     with pytest.raises(error, match=message):
         plotting.new_figure(nrows, ncols)  # type: ignore[arg-type]
 
@@ -65,5 +75,7 @@ def test_plotting_does_not_import_pyplot() -> None:
         "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "[]"

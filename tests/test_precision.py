@@ -71,7 +71,9 @@ def test_bounds_on_arbitrary_floats(dtype, data):
 @pytest.mark.parametrize("family", sl.HARD_FAMILIES)
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_every_family_and_dtype(family, dtype):
-    z = sl.hard_logits(family, dtype, rows=8, length=40 if family != "long vectors" else 2000, seed=7)
+    z = sl.hard_logits(
+        family, dtype, rows=8, length=40 if family != "long vectors" else 2000, seed=7
+    )
     for f in (sl.softmax, sl.log_softmax, sl.logsumexp):
         assert not np.isnan(f(z)).any(), f.__name__  # every family's slices are defined
     assert worst(sl.softmax(z), sl.exact_softmax(z)) <= SOFTMAX_BOUND[z.dtype]
@@ -97,9 +99,16 @@ def test_tiny_winner_of_log_softmax():
 
 @pytest.mark.parametrize("axis", [0, 1, 2])
 def test_bounds_hold_along_any_axis(axis):
-    z = np.moveaxis(sl.hard_logits("wide spread", np.float64, rows=6, length=30, seed=3).reshape(2, 3, 30), -1, axis)
+    z = np.moveaxis(
+        sl.hard_logits("wide spread", np.float64, rows=6, length=30, seed=3).reshape(2, 3, 30),
+        -1,
+        axis,
+    )
     assert worst(sl.softmax(z, axis=axis), sl.exact_softmax(z, axis=axis)) <= SOFTMAX_BOUND[z.dtype]
-    assert worst(sl.log_softmax(z, axis=axis), sl.exact_log_softmax(z, axis=axis)) <= LOG_BOUND[z.dtype]
+    assert (
+        worst(sl.log_softmax(z, axis=axis), sl.exact_log_softmax(z, axis=axis))
+        <= LOG_BOUND[z.dtype]
+    )
     assert lse_error(z, axis=axis) <= LSE_BOUND[z.dtype]
 
 
@@ -140,10 +149,14 @@ def test_reference_agrees_with_mpmath(z):
             want = term / total
             assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35")
         lse = mpmath.log(total)
-        assert abs(mpmath.mpf(str(sl.exact_logsumexp(z))) - lse) <= max(abs(lse), 1) * mpmath.mpf("1e-35")
+        assert abs(mpmath.mpf(str(sl.exact_logsumexp(z))) - lse) <= max(abs(lse), 1) * mpmath.mpf(
+            "1e-35"
+        )
         for got, x in zip(sl.exact_log_softmax(z), z):
             want = mpmath.mpf(float(x)) - lse  # 0 for L = 1, up to mpmath's own 10^-500
-            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35") + mpmath.mpf("1e-450")
+            assert abs(mpmath.mpf(str(got)) - want) <= abs(want) * mpmath.mpf("1e-35") + mpmath.mpf(
+                "1e-450"
+            )
 
 
 def test_reference_special_values():
@@ -240,7 +253,9 @@ def test_hard_logits_is_seeded():
     a = sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=5)
     b = sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=5)
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=6))
+    assert not np.array_equal(
+        a, sl.hard_logits("ties and near-ties", np.float32, rows=3, length=7, seed=6)
+    )
 
 
 def test_hard_logits_has_ties_and_minus_inf():
@@ -291,14 +306,18 @@ def test_ulp_error_bad_input():
 def test_ulp_bad_dtype():
     with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got int64"):
         sl.ulp(1.0, np.int64)
-    with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got 'nonsense'"):
+    with pytest.raises(
+        TypeError, match=r"dtype must be float16, float32 or float64, got 'nonsense'"
+    ):
         sl.ulp(1.0, "nonsense")
     with pytest.raises(TypeError, match=r"x must hold real numbers"):
         sl.ulp([None])
 
 
 def test_hard_logits_bad_input():
-    with pytest.raises(ValueError, match=r"family='easy' is unknown; expected one of 'wide spread'"):
+    with pytest.raises(
+        ValueError, match=r"family='easy' is unknown; expected one of 'wide spread'"
+    ):
         sl.hard_logits("easy")
     with pytest.raises(TypeError, match=r"dtype must be float16, float32 or float64, got int32"):
         sl.hard_logits("wide spread", np.int32)
@@ -314,11 +333,15 @@ def test_hard_logits_bad_input():
 
 
 @pytest.mark.parametrize(
-    ("f", "name"), [(sl.softmax, "softmax"), (sl.log_softmax, "log_softmax"), (sl.logsumexp, "logsumexp")]
+    ("f", "name"),
+    [(sl.softmax, "softmax"), (sl.log_softmax, "log_softmax"), (sl.logsumexp, "logsumexp")],
 )
 def test_docstrings_state_the_tables_bounds(f, name):
     # One table of promises: the docstrings quote it, and may not drift from it.
-    assert f"{sl.promise(name).bound:g} ulp" in f.__doc__ or f"{sl.promise(name).bound:g} in" in f.__doc__
+    assert (
+        f"{sl.promise(name).bound:g} ulp" in f.__doc__
+        or f"{sl.promise(name).bound:g} in" in f.__doc__
+    )
     assert "0.5 + 2^-21" in f.__doc__ and sl.promise(name, np.float32).bound == 0.5 + 2.0**-21
     assert f"{sl.promise('softmax_jvp').bound:g}" in sl.softmax_jvp.__doc__
 
@@ -341,8 +364,12 @@ def test_assumptions_hold_for_this_numpy():
     import mpmath
 
     rng = np.random.default_rng(0)
-    d = np.concatenate([rng.uniform(-708.0, 0.0, 2000), [-440.76441053627184, -449.1591483510672, -4.7157e-12]])
-    r = np.concatenate([np.exp(rng.uniform(-690.0, 13.8, 2000)), [2.231565554931512e-16, 0.7058752358228869]])
+    d = np.concatenate(
+        [rng.uniform(-708.0, 0.0, 2000), [-440.76441053627184, -449.1591483510672, -4.7157e-12]]
+    )
+    r = np.concatenate(
+        [np.exp(rng.uniform(-690.0, 13.8, 2000)), [2.231565554931512e-16, 0.7058752358228869]]
+    )
     with mpmath.workprec(120):
         u = mpmath.mpf(2) ** -53
         for x, got in zip(d.tolist(), np.exp(d).tolist()):

@@ -22,13 +22,21 @@ import book_home  # noqa: E402
 import install_cell  # noqa: E402
 
 HOME = "https://github.com/octo/softmax-book"
-OUTSIDE_LINKS = ("github.com/softmaxlab", "mybinder.org", "colab.research.google.com", "/edit/", "/issues")
+OUTSIDE_LINKS = (
+    "github.com/softmaxlab",
+    "mybinder.org",
+    "colab.research.google.com",
+    "/edit/",
+    "/issues",
+)
 
 
 # ------------------------------------------------------------------ home ----
 
 
-@pytest.mark.parametrize("given", ["octo/softmax-book", HOME, HOME + "/", HOME + ".git", f" {HOME} "])
+@pytest.mark.parametrize(
+    "given", ["octo/softmax-book", HOME, HOME + "/", HOME + ".git", f" {HOME} "]
+)
 def test_a_home_is_normalised_to_its_github_url(given):
     assert book_home.normalise_home(given) == HOME
 
@@ -39,9 +47,15 @@ def test_no_home(given):
     assert book_home.book_home({"BOOK_HOME": given} if given is not None else {}) is None
 
 
-@pytest.mark.parametrize("given", ["https://gitlab.com/octo/book", "octo", "octo/book/extra", "http://github.com/octo/book"])
+@pytest.mark.parametrize(
+    "given",
+    ["https://gitlab.com/octo/book", "octo", "octo/book/extra", "http://github.com/octo/book"],
+)
 def test_a_home_that_is_not_a_github_repository_is_refused(given):
-    with pytest.raises(ValueError, match=r"BOOK_HOME=.* is not a GitHub repository: expected https://github.com/OWNER/NAME"):
+    with pytest.raises(
+        ValueError,
+        match=r"BOOK_HOME=.* is not a GitHub repository: expected https://github.com/OWNER/NAME",
+    ):
         book_home.normalise_home(given)
 
 
@@ -49,17 +63,29 @@ def test_without_a_home_no_button_needs_one():
     options = {
         "repository_url": "https://github.com/softmaxlab/softmax-derivatives",
         "use_repository_button": True,
-        "launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com", "thebe": False},
+        "launch_buttons": {
+            "binderhub_url": "https://mybinder.org",
+            "colab_url": "https://colab.research.google.com",
+            "thebe": False,
+        },
     }
     out = book_home.theme_options_for(options, None)
     assert out["repository_url"] == ""
     assert not any(out[key] for key in book_home.HOME_BUTTONS)
-    assert not any(out["launch_buttons"].get(key) for key in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url"))
+    assert not any(
+        out["launch_buttons"].get(key)
+        for key in ("binderhub_url", "colab_url", "jupyterhub_url", "deepnote_url")
+    )
     assert options["use_repository_button"] is True, "the options given are not changed"
 
 
 def test_with_a_home_the_buttons_point_to_it():
-    options = {"launch_buttons": {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}}
+    options = {
+        "launch_buttons": {
+            "binderhub_url": "https://mybinder.org",
+            "colab_url": "https://colab.research.google.com",
+        }
+    }
     out = book_home.theme_options_for(options, HOME)
     assert out["repository_url"] == HOME
     assert all(out[key] for key in book_home.HOME_BUTTONS)
@@ -96,7 +122,10 @@ def mini_build(tmp_path: Path, home: str | None) -> str:
     out = tmp_path / "html"
     run = subprocess.run(
         [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", str(src), str(out)],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return (out / "chapters" / "one.html").read_text(encoding="utf-8")
@@ -108,7 +137,10 @@ def test_a_build_with_a_home_links_to_it(tmp_path):
     assert f"{HOME}/issues" in with_home
     assert f"{HOME}/edit/main/chapters/one.ipynb" in with_home
     assert "mybinder.org/v2/gh/octo/softmax-book/main" in with_home
-    assert "colab.research.google.com/github/octo/softmax-book/blob/main/chapters/one.ipynb" in with_home
+    assert (
+        "colab.research.google.com/github/octo/softmax-book/blob/main/chapters/one.ipynb"
+        in with_home
+    )
     assert "find_spec" not in with_home, "the install cell (tag remove-cell) is not shown"
     # Without a home: test_the_built_book_links_only_to_its_home checks the real book
     # (make test builds it with BOOK_HOME unset unless the environment sets it).
@@ -143,10 +175,14 @@ def test_the_built_book_links_only_to_its_home():
         hrefs = re.findall(r'href="([^"]+)"', text)
         if home is None:
             for link in OUTSIDE_LINKS[:3]:
-                assert not [h for h in hrefs if link in h], f"{page.name} links to {link} although the book has no home"
+                assert not [h for h in hrefs if link in h], (
+                    f"{page.name} links to {link} although the book has no home"
+                )
             assert "launch-buttons" not in text and "repository-button" not in text, page.name
         elif page.parent.name == "chapters":
-            assert any(h.startswith(home) for h in hrefs), f"{page.name} has no link to the home {home}"
+            assert any(h.startswith(home) for h in hrefs), (
+                f"{page.name} has no link to the home {home}"
+            )
 
 
 # ---------------------------------------------------------- install cell ----
@@ -157,7 +193,11 @@ def run_install_cell(home, *, installed: bool, monkeypatch) -> tuple[str, list]:
 
     calls = []
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: real(name, *a) if installed or name != "softmaxlab" else None)
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: real(name, *a) if installed or name != "softmaxlab" else None,
+    )
     monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append((args, kw)))
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
@@ -172,11 +212,19 @@ def test_the_install_cell_does_nothing_where_softmaxlab_is_installed(monkeypatch
 def test_the_install_cell_installs_from_the_home_where_softmaxlab_is_missing(monkeypatch):
     printed, calls = run_install_cell(HOME, installed=False, monkeypatch=monkeypatch)
     assert printed == ""
-    assert calls == [([sys.executable, "-m", "pip", "install", "--quiet", f"softmaxlab @ git+{HOME}"], {"check": True})]
+    assert calls == [
+        (
+            [sys.executable, "-m", "pip", "install", "--quiet", f"softmaxlab @ git+{HOME}"],
+            {"check": True},
+        )
+    ]
 
 
 def test_the_install_cell_without_a_home_says_how_to_install(monkeypatch):
-    with pytest.raises(ModuleNotFoundError, match=r"softmaxlab is missing .* run `pip install .` in the book's repository"):
+    with pytest.raises(
+        ModuleNotFoundError,
+        match=r"softmaxlab is missing .* run `pip install .` in the book's repository",
+    ):
         run_install_cell(None, installed=False, monkeypatch=monkeypatch)
 
 
@@ -185,24 +233,37 @@ def test_the_install_cell_fits_the_hygiene_rules():
     assert max(len(line) for line in source.splitlines()) <= 80
     assert len([line for line in source.splitlines() if line.strip()]) <= 20
     assert book_home.cell_home({"cell_type": "code", "source": source}) == HOME
-    assert book_home.cell_home({"cell_type": "code", "source": book_home.install_cell_source(None)}) is None
+    assert (
+        book_home.cell_home({"cell_type": "code", "source": book_home.install_cell_source(None)})
+        is None
+    )
 
 
 def test_inserting_the_install_cell_moves_every_count_up_by_one_and_updating_it_is_stable():
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# Title"),
-            nbformat.v4.new_code_cell("1 + 1", execution_count=1, outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]),
+            nbformat.v4.new_code_cell(
+                "1 + 1",
+                execution_count=1,
+                outputs=[
+                    nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)
+                ],
+            ),
             nbformat.v4.new_code_cell("print(3)", execution_count=2),
         ]
     )
     nb = install_cell.with_install_cell(nb, None)
-    assert book_home.is_install_cell(nb.cells[0]) and nb.cells[0].metadata["tags"] == ["remove-cell"]
+    assert book_home.is_install_cell(nb.cells[0]) and nb.cells[0].metadata["tags"] == [
+        "remove-cell"
+    ]
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     assert counts == [1, 2, 3]
     assert nb.cells[2].outputs[0]["execution_count"] == 2
     again = install_cell.with_install_cell(nbformat.from_dict(nb), HOME)
-    assert len(again.cells) == 4 and [c.execution_count for c in again.cells if c.cell_type == "code"] == [1, 2, 3]
+    assert len(again.cells) == 4 and [
+        c.execution_count for c in again.cells if c.cell_type == "code"
+    ] == [1, 2, 3]
     assert book_home.cell_home(again.cells[0]) == HOME
 
 
@@ -211,7 +272,11 @@ def test_inserting_the_install_cell_moves_every_count_up_by_one_and_updating_it_
 
 def test_binder_pins_the_versions_of_constraints_txt():
     pins = binder_requirements.read_pins(ROOT / "constraints.txt")
-    lines = [line for line in (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    lines = [
+        line
+        for line in (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    ]
     assert lines[-1] == ".", "the last line installs softmaxlab from the repository"
     binder = {}
     for line in lines[:-1]:
@@ -219,9 +284,13 @@ def test_binder_pins_the_versions_of_constraints_txt():
         assert version, f"binder/requirements.txt: {line!r} is not an exact pin"
         binder[binder_requirements.canonical(name)] = version
     wrong = {n: (v, pins.get(n)) for n, v in binder.items() if pins.get(n) != v}
-    assert not wrong, f"binder/requirements.txt differs from constraints.txt (binder, constraints): {wrong}"
+    assert not wrong, (
+        f"binder/requirements.txt differs from constraints.txt (binder, constraints): {wrong}"
+    )
     for root in binder_requirements.runtime_roots():
-        assert binder_requirements.canonical(root) in binder, f"binder/requirements.txt does not pin {root}"
+        assert binder_requirements.canonical(root) in binder, (
+            f"binder/requirements.txt does not pin {root}"
+        )
 
 
 def test_binder_spec_is_up_to_date_and_on_the_pinned_python():

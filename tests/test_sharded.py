@@ -87,7 +87,9 @@ def test_float32_stays_float32_and_accurate(meshes):
     z = rows(5, (4, 16)).astype(np.float32)
     got = sl.sharded_logsumexp(z, meshes[4])
     assert got.dtype == jnp.float32
-    np.testing.assert_allclose(np.asarray(got), sl.logsumexp(z.astype(np.float64), axis=-1), rtol=RTOL32, atol=0)
+    np.testing.assert_allclose(
+        np.asarray(got), sl.logsumexp(z.astype(np.float64), axis=-1), rtol=RTOL32, atol=0
+    )
 
 
 def test_a_planted_error_is_caught(meshes):
@@ -117,7 +119,9 @@ def test_pmax_without_stop_gradient_has_no_derivative(meshes):
         return m + jnp.log(jax.lax.psum(jnp.sum(jnp.exp(z - m)), "shards"))
 
     f = jax.shard_map(lse, mesh=mesh, in_specs=jax.P("shards"), out_specs=jax.P())
-    with pytest.raises(NotImplementedError, match="Differentiation rule for 'pmax' not implemented"):
+    with pytest.raises(
+        NotImplementedError, match="Differentiation rule for 'pmax' not implemented"
+    ):
         jax.grad(f)(jnp.arange(8.0))
 
 
@@ -141,8 +145,14 @@ def test_cross_entropy_value_and_gradient(meshes, gradient, name):
 def test_cross_entropy_weighted_cotangent(meshes):
     z, y, w = rows(7, (3, 16)), np.array([0, 9, 15]), np.array([0.5, -2.0, 3.0])
     for gradient in ("formula", "autodiff"):
-        g = jax.grad(lambda x: (w * sl.vocab_parallel_cross_entropy(x, y, meshes[2], gradient=gradient)).sum())(z)
-        np.testing.assert_allclose(np.asarray(g), w[:, None] * (sl.softmax(z) - np.eye(16)[y]), rtol=RTOL, atol=1e-15)
+        g = jax.grad(
+            lambda x: (
+                w * sl.vocab_parallel_cross_entropy(x, y, meshes[2], gradient=gradient)
+            ).sum()
+        )(z)
+        np.testing.assert_allclose(
+            np.asarray(g), w[:, None] * (sl.softmax(z) - np.eye(16)[y]), rtol=RTOL, atol=1e-15
+        )
 
 
 def attention_reference(q, k, v, mask):
@@ -161,7 +171,10 @@ def test_split_k_attention_values_and_gradients(meshes, method, D):
     s = np.where(mask, q @ k.T / np.sqrt(5), -np.inf)
     np.testing.assert_allclose(np.asarray(o), sl.softmax(s) @ v, rtol=1e-12, atol=1e-14)
     w = rng.normal(size=(3, 2))
-    grads = jax.grad(lambda *a: (w * sl.split_k_attention(*a, meshes[D], key_mask=mask, method=method)).sum(), (0, 1, 2))(q, k, v)
+    grads = jax.grad(
+        lambda *a: (w * sl.split_k_attention(*a, meshes[D], key_mask=mask, method=method)).sum(),
+        (0, 1, 2),
+    )(q, k, v)
     refs = jax.grad(lambda *a: (w * attention_reference(*a, mask)).sum(), (0, 1, 2))(q, k, v)
     for g, r in zip(grads, refs):
         assert not np.isnan(np.asarray(g)).any()
@@ -179,7 +192,11 @@ def test_count_collectives_reads_both_texts():
         "%p = f64[2] collective-permute(f64[2] %z), source_target_pairs={{0,1},{1,0}}"
     )
     assert sl.count_collectives(hlo) == {
-        "all-reduce": 1, "all-gather": 1, "reduce-scatter": 0, "collective-permute": 1, "all-to-all": 0,
+        "all-reduce": 1,
+        "all-gather": 1,
+        "reduce-scatter": 0,
+        "collective-permute": 1,
+        "all-to-all": 0,
     }
     mlir = '%1 = "stablehlo.all_reduce"(%0) ...\n%2 = "stablehlo.reduce_scatter"(%1)'
     assert sl.count_collectives(mlir)["all-reduce"] == 1
@@ -237,7 +254,9 @@ def test_device_mesh_and_settings_errors():
     with pytest.raises(ValueError, match="cpu_devices must be at least 1, got 0"):
         sl.book_settings(cpu_devices=0)
     jax.devices()  # JAX has started with four devices
-    with pytest.raises(RuntimeError, match=r"already started with 4 CPU device\(s\), so it cannot show 3"):
+    with pytest.raises(
+        RuntimeError, match=r"already started with 4 CPU device\(s\), so it cannot show 3"
+    ):
         sl.book_settings(cpu_devices=3)
     sl.book_settings(cpu_devices=4)  # the count it has: nothing to do
     assert len(jax.devices()) == 4
@@ -249,19 +268,54 @@ def test_sharded_bad_input_messages(meshes):
     two_axes = jax.sharding.Mesh(np.array(jax.devices()).reshape(2, 2), ("a", "b"))
     cases = [
         (TypeError, "mesh must be a jax.sharding.Mesh", lambda: sl.sharded_logsumexp(z, "mesh")),
-        (ValueError, r"mesh must have exactly one axis .* got axes \('a', 'b'\)", lambda: sl.sharded_softmax(z, two_axes)),
-        (TypeError, "z must be an array of real numbers, got a str", lambda: sl.sharded_logsumexp("z", mesh)),
-        (TypeError, "z has dtype int64; expected float32 or float64", lambda: sl.sharded_logsumexp(np.arange(8), mesh)),
+        (
+            ValueError,
+            r"mesh must have exactly one axis .* got axes \('a', 'b'\)",
+            lambda: sl.sharded_softmax(z, two_axes),
+        ),
+        (
+            TypeError,
+            "z must be an array of real numbers, got a str",
+            lambda: sl.sharded_logsumexp("z", mesh),
+        ),
+        (
+            TypeError,
+            "z has dtype int64; expected float32 or float64",
+            lambda: sl.sharded_logsumexp(np.arange(8), mesh),
+        ),
         (TypeError, "z has dtype complex128", lambda: sl.sharded_states(np.ones(8, complex), mesh)),
-        (TypeError, "z could not be turned into an array", lambda: sl.sharded_logsumexp([object()], mesh)),
+        (
+            TypeError,
+            "z could not be turned into an array",
+            lambda: sl.sharded_logsumexp([object()], mesh),
+        ),
         (ValueError, "z is a scalar", lambda: sl.sharded_logsumexp(np.float64(1.0), mesh)),
-        (ValueError, "z has 6 logits .* cannot split into 4 equal shards", lambda: sl.sharded_logsumexp(np.ones(6), mesh)),
+        (
+            ValueError,
+            "z has 6 logits .* cannot split into 4 equal shards",
+            lambda: sl.sharded_logsumexp(np.ones(6), mesh),
+        ),
         (ValueError, "z has 0 logits", lambda: sl.sharded_softmax(np.ones((2, 0)), mesh)),
-        (TypeError, "method must be one of .* got int 2", lambda: sl.sharded_logsumexp(z, mesh, method=2)),
-        (ValueError, "method must be one of .* got 'psum'", lambda: sl.sharded_states(z, mesh, method="psum")),
-        (ValueError, "method must be one of .* got 'butterfly'", lambda: sl.sharded_logsumexp(z, mesh, method="butterfly")),
-        (ValueError, "power-of-two number of devices, the mesh has 3",
-         lambda: sl.sharded_states(np.ones(6), sl.device_mesh(3), method="butterfly")),
+        (
+            TypeError,
+            "method must be one of .* got int 2",
+            lambda: sl.sharded_logsumexp(z, mesh, method=2),
+        ),
+        (
+            ValueError,
+            "method must be one of .* got 'psum'",
+            lambda: sl.sharded_states(z, mesh, method="psum"),
+        ),
+        (
+            ValueError,
+            "method must be one of .* got 'butterfly'",
+            lambda: sl.sharded_logsumexp(z, mesh, method="butterfly"),
+        ),
+        (
+            ValueError,
+            "power-of-two number of devices, the mesh has 3",
+            lambda: sl.sharded_states(np.ones(6), sl.device_mesh(3), method="butterfly"),
+        ),
     ]
     for err, message, call in cases:
         with pytest.raises(err, match=message):
@@ -271,14 +325,41 @@ def test_sharded_bad_input_messages(meshes):
 def test_cross_entropy_bad_input_messages(meshes):
     mesh, z, y = meshes[4], rows(12), np.array([0, 1, 2])
     cases = [
-        (ValueError, r"z must have shape \(B, L\), got shape \(16,\)", lambda: sl.vocab_parallel_cross_entropy(z[0], y[:1], mesh)),
-        (TypeError, "gradient must be 'formula' or 'autodiff', got int", lambda: sl.vocab_parallel_cross_entropy(z, y, mesh, gradient=1)),
-        (ValueError, "gradient must be 'formula' or 'autodiff', got 'manual'",
-         lambda: sl.vocab_parallel_cross_entropy(z, y, mesh, gradient="manual")),
-        (TypeError, "y must hold integer class indices, got dtype float64", lambda: sl.vocab_parallel_cross_entropy(z, y * 1.0, mesh)),
-        (ValueError, r"y has shape \(2,\) but z has 3 rows", lambda: sl.vocab_parallel_cross_entropy(z, y[:2], mesh)),
-        (ValueError, r"y must lie in \[0, 16\), got 16", lambda: sl.vocab_parallel_cross_entropy(z, np.array([0, 16, 1]), mesh)),
-        (ValueError, r"y must lie in \[0, 16\), got -1", lambda: sl.vocab_parallel_cross_entropy(z, np.array([-1, 0, 1]), mesh)),
+        (
+            ValueError,
+            r"z must have shape \(B, L\), got shape \(16,\)",
+            lambda: sl.vocab_parallel_cross_entropy(z[0], y[:1], mesh),
+        ),
+        (
+            TypeError,
+            "gradient must be 'formula' or 'autodiff', got int",
+            lambda: sl.vocab_parallel_cross_entropy(z, y, mesh, gradient=1),
+        ),
+        (
+            ValueError,
+            "gradient must be 'formula' or 'autodiff', got 'manual'",
+            lambda: sl.vocab_parallel_cross_entropy(z, y, mesh, gradient="manual"),
+        ),
+        (
+            TypeError,
+            "y must hold integer class indices, got dtype float64",
+            lambda: sl.vocab_parallel_cross_entropy(z, y * 1.0, mesh),
+        ),
+        (
+            ValueError,
+            r"y has shape \(2,\) but z has 3 rows",
+            lambda: sl.vocab_parallel_cross_entropy(z, y[:2], mesh),
+        ),
+        (
+            ValueError,
+            r"y must lie in \[0, 16\), got 16",
+            lambda: sl.vocab_parallel_cross_entropy(z, np.array([0, 16, 1]), mesh),
+        ),
+        (
+            ValueError,
+            r"y must lie in \[0, 16\), got -1",
+            lambda: sl.vocab_parallel_cross_entropy(z, np.array([-1, 0, 1]), mesh),
+        ),
     ]
     for err, message, call in cases:
         with pytest.raises(err, match=message):
@@ -292,12 +373,31 @@ def test_attention_bad_input_messages(meshes):
         (ValueError, "q, k, v must be matrices", lambda: sl.split_k_attention(q[0], k, v, mesh)),
         (ValueError, "shapes do not fit", lambda: sl.split_k_attention(q, k[:, :2], v, mesh)),
         (ValueError, "shapes do not fit", lambda: sl.split_k_attention(q, k, v[:4], mesh)),
-        (ValueError, "k \\(its key axis\\) has 6 logits", lambda: sl.split_k_attention(q, k[:6], v[:6], mesh)),
-        (TypeError, "key_mask must be boolean", lambda: sl.split_k_attention(q, k, v, mesh, key_mask=np.ones((2, 8)))),
-        (ValueError, r"key_mask has shape \(8,\); expected \(Q, L\) = \(2, 8\)",
-         lambda: sl.split_k_attention(q, k, v, mesh, key_mask=np.ones(8, bool))),
-        (TypeError, "v has dtype int64", lambda: sl.split_k_attention(q, k, np.ones((8, 5), int), mesh)),
-        (ValueError, "method must be one of", lambda: sl.split_k_attention(q, k, v, mesh, method="butterfly")),
+        (
+            ValueError,
+            "k \\(its key axis\\) has 6 logits",
+            lambda: sl.split_k_attention(q, k[:6], v[:6], mesh),
+        ),
+        (
+            TypeError,
+            "key_mask must be boolean",
+            lambda: sl.split_k_attention(q, k, v, mesh, key_mask=np.ones((2, 8))),
+        ),
+        (
+            ValueError,
+            r"key_mask has shape \(8,\); expected \(Q, L\) = \(2, 8\)",
+            lambda: sl.split_k_attention(q, k, v, mesh, key_mask=np.ones(8, bool)),
+        ),
+        (
+            TypeError,
+            "v has dtype int64",
+            lambda: sl.split_k_attention(q, k, np.ones((8, 5), int), mesh),
+        ),
+        (
+            ValueError,
+            "method must be one of",
+            lambda: sl.split_k_attention(q, k, v, mesh, method="butterfly"),
+        ),
     ]
     for err, message, call in cases:
         with pytest.raises(err, match=message):
@@ -305,7 +405,9 @@ def test_attention_bad_input_messages(meshes):
 
 
 def test_counting_bad_input_messages():
-    with pytest.raises(TypeError, match="text must be the str of a lowered or compiled program, got bytes"):
+    with pytest.raises(
+        TypeError, match="text must be the str of a lowered or compiled program, got bytes"
+    ):
         sl.count_collectives(b"all-reduce(")
     with pytest.raises(TypeError, match="f must be callable, got int"):
         sl.program_collectives(3, np.ones(2))
@@ -324,20 +426,45 @@ def test_module_lists_its_public_names():
 def test_normaliser_error_bound_values_and_bad_input():
     u = 2.0**-53
     assert sl.normaliser_error_bound(16, 4) == pytest.approx((8 + 4 + 3 + 32 / np.e) * u, rel=1e-15)
-    assert sl.normaliser_error_bound(16, 4, method="gather-states") == sl.normaliser_error_bound(16, 4)
+    assert sl.normaliser_error_bound(16, 4, method="gather-states") == sl.normaliser_error_bound(
+        16, 4
+    )
     # butterfly on 4 devices: h = 2 merges, (1 + h) gamma + (n - 1 + 2h + (1 + h) L / e) u
-    assert sl.normaliser_error_bound(16, 4, method="butterfly") == pytest.approx((12 + 3 + 4 + 48 / np.e) * u, rel=1e-15)
-    assert sl.normaliser_error_bound(8, 2, dtype=np.float32, gamma=0.0) == pytest.approx((4 + 1 + 16 / np.e) * 2.0**-24)
+    assert sl.normaliser_error_bound(16, 4, method="butterfly") == pytest.approx(
+        (12 + 3 + 4 + 48 / np.e) * u, rel=1e-15
+    )
+    assert sl.normaliser_error_bound(8, 2, dtype=np.float32, gamma=0.0) == pytest.approx(
+        (4 + 1 + 16 / np.e) * 2.0**-24
+    )
     cases = [
         (TypeError, "L must be an int, got float", lambda: sl.normaliser_error_bound(16.0, 4)),
         (TypeError, "D must be an int, got bool", lambda: sl.normaliser_error_bound(16, True)),
-        (ValueError, "L a positive multiple of D, got L=10, D=4", lambda: sl.normaliser_error_bound(10, 4)),
+        (
+            ValueError,
+            "L a positive multiple of D, got L=10, D=4",
+            lambda: sl.normaliser_error_bound(10, 4),
+        ),
         (ValueError, "need D >= 1", lambda: sl.normaliser_error_bound(16, 0)),
-        (TypeError, "dtype must be float32 or float64, got 'float16'", lambda: sl.normaliser_error_bound(16, 4, dtype="float16")),
-        (TypeError, "dtype must be float32 or float64, got 'nonsense'", lambda: sl.normaliser_error_bound(16, 4, dtype="nonsense")),
-        (ValueError, "gamma must be non-negative, got -1.0", lambda: sl.normaliser_error_bound(16, 4, gamma=-1.0)),
-        (ValueError, "power-of-two number of devices, the mesh has 3",
-         lambda: sl.normaliser_error_bound(12, 3, method="butterfly")),
+        (
+            TypeError,
+            "dtype must be float32 or float64, got 'float16'",
+            lambda: sl.normaliser_error_bound(16, 4, dtype="float16"),
+        ),
+        (
+            TypeError,
+            "dtype must be float32 or float64, got 'nonsense'",
+            lambda: sl.normaliser_error_bound(16, 4, dtype="nonsense"),
+        ),
+        (
+            ValueError,
+            "gamma must be non-negative, got -1.0",
+            lambda: sl.normaliser_error_bound(16, 4, gamma=-1.0),
+        ),
+        (
+            ValueError,
+            "power-of-two number of devices, the mesh has 3",
+            lambda: sl.normaliser_error_bound(12, 3, method="butterfly"),
+        ),
     ]
     for err, message, call in cases:
         with pytest.raises(err, match=message):

@@ -55,7 +55,14 @@ def mp_temperature_derivative(z, T, dps=60):
 
 @pytest.mark.parametrize("T", [0.05, 0.7, 1.0, 3.0, 40.0])
 @pytest.mark.parametrize(
-    "z", [Z_DEMO, np.array([0.3]), np.array([0.3, -1.2]), np.array([1.5, 1.5, -0.5]), np.array([900.0, 899.0, 10.0])]
+    "z",
+    [
+        Z_DEMO,
+        np.array([0.3]),
+        np.array([0.3, -1.2]),
+        np.array([1.5, 1.5, -0.5]),
+        np.array([900.0, 899.0, 10.0]),
+    ],
 )
 def test_temperature_derivative_matches_jax_and_mpmath(z, T):
     got = sl.softmax_temperature_derivative(z, T)
@@ -77,9 +84,13 @@ def test_temperature_derivative_matches_jax_and_mpmath(z, T):
 def test_beta_derivative_matches_jax_and_chain_rule(beta):
     z = Z_DEMO
     got = sl.softmax_beta_derivative(z, beta)
-    np.testing.assert_allclose(got, np.asarray(DA_DBETA(jnp.asarray(z), beta)), rtol=1e-11, atol=1e-15)
+    np.testing.assert_allclose(
+        got, np.asarray(DA_DBETA(jnp.asarray(z), beta)), rtol=1e-11, atol=1e-15
+    )
     # dT = -dbeta / beta^2, so da/dT = -beta^2 da/dbeta.
-    np.testing.assert_allclose(sl.softmax_temperature_derivative(z, 1 / beta), -(beta**2) * got, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(
+        sl.softmax_temperature_derivative(z, 1 / beta), -(beta**2) * got, rtol=1e-12, atol=1e-16
+    )
 
 
 @given(logit_vectors(min_size=2, max_size=8, bound=20.0), st.floats(0.1, 10.0))
@@ -171,24 +182,56 @@ def test_peak_temperature_special_cases():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda: sl.mean_logit([1.0, 2.0], T=0.0), ValueError, "T must be a finite positive number"),
-        (lambda: sl.mean_logit([1.0, 2.0], T=-1.0), ValueError, "T must be a finite positive number"),
-        (lambda: sl.mean_logit([1.0, 2.0], T=math.inf), ValueError, "T must be a finite positive number"),
+        (
+            lambda: sl.mean_logit([1.0, 2.0], T=0.0),
+            ValueError,
+            "T must be a finite positive number",
+        ),
+        (
+            lambda: sl.mean_logit([1.0, 2.0], T=-1.0),
+            ValueError,
+            "T must be a finite positive number",
+        ),
+        (
+            lambda: sl.mean_logit([1.0, 2.0], T=math.inf),
+            ValueError,
+            "T must be a finite positive number",
+        ),
         (lambda: sl.mean_logit([1.0, 2.0], T="1"), TypeError, "T must be a real number"),
         (lambda: sl.mean_logit([1.0, 2.0], T=True), TypeError, "T must be a real number"),
         (lambda: sl.mean_logit([1.0, -np.inf]), ValueError, "z must be finite"),
         (lambda: sl.mean_logit([]), ValueError, "axis -1 is empty|axis 0 is empty"),
         (lambda: sl.mean_logit("ab"), TypeError, "z must be an array of real numbers"),
         (lambda: sl.softmax_temperature_derivative([np.nan], 1.0), ValueError, "z must be finite"),
-        (lambda: sl.softmax_beta_derivative([1.0], 0.0), ValueError, "beta must be a finite positive number"),
+        (
+            lambda: sl.softmax_beta_derivative([1.0], 0.0),
+            ValueError,
+            "beta must be a finite positive number",
+        ),
         (lambda: sl.softmax_beta_derivative([1.0], None), TypeError, "beta must be a real number"),
-        (lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], [1.0], 1.0), ValueError, "y has shape"),
-        (lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], [1.0, np.nan], 1.0), ValueError, "y must be finite"),
-        (lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], ["a", "b"], 1.0), TypeError, "y has dtype"),
+        (
+            lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], [1.0], 1.0),
+            ValueError,
+            "y has shape",
+        ),
+        (
+            lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], [1.0, np.nan], 1.0),
+            ValueError,
+            "y must be finite",
+        ),
+        (
+            lambda: sl.cross_entropy_temperature_derivative([1.0, 2.0], ["a", "b"], 1.0),
+            TypeError,
+            "y has dtype",
+        ),
         (lambda: sl.free_energy([1.0], 0.0), ValueError, "T must be a finite positive number"),
         (lambda: sl.softmax_entropy([np.inf, 0.0]), ValueError, "z must be finite"),
         (lambda: sl.peak_temperature([[1.0, 2.0]], 0), ValueError, "one vector of logits"),
-        (lambda: sl.peak_temperature([1.0, 2.0], 2), ValueError, "j=2 is out of range for length 2"),
+        (
+            lambda: sl.peak_temperature([1.0, 2.0], 2),
+            ValueError,
+            "j=2 is out of range for length 2",
+        ),
         (lambda: sl.peak_temperature([1.0, 2.0], 1.0), TypeError, "j must be an int index"),
         (lambda: sl.peak_temperature([1.0, 2.0], True), TypeError, "j must be an int index"),
     ],

@@ -9,7 +9,9 @@ from softmaxlab import _validation as v
 
 
 def test_float_dtype_accepts_the_three_formats():
-    assert [v.float_dtype(d) for d in ("float16", np.float32, np.dtype("float64"))] == list(v.SUPPORTED_FLOATS)
+    assert [v.float_dtype(d) for d in ("float16", np.float32, np.dtype("float64"))] == list(
+        v.SUPPORTED_FLOATS
+    )
 
 
 @pytest.mark.parametrize("bad", [None, "int32", np.int64, "not a dtype", np.longdouble])
@@ -30,7 +32,9 @@ def test_integer_with_a_minimum():
 
 def test_index_counts_from_the_end_and_names_the_range():
     assert v.index(-1, 4) == 3
-    with pytest.raises(ValueError, match=r"j=4 is out of range for length 4; expected an integer in \[-4, 3\]"):
+    with pytest.raises(
+        ValueError, match=r"j=4 is out of range for length 4; expected an integer in \[-4, 3\]"
+    ):
         v.index(4, 4)
     with pytest.raises(TypeError, match=r"j must be an int index, got float 1\.0"):
         v.index(1.0, 4)
@@ -49,12 +53,16 @@ def test_logits_and_axis():
     assert arr.dtype == np.float64 and ax == 1
     with pytest.raises(TypeError, match=r"axis must be an int, got float 1\.0"):
         v.logits([1.0], axis=1.0)
-    with pytest.raises(ValueError, match=r"axis=2 is out of range for an array with 1 dimension\(s\)"):
+    with pytest.raises(
+        ValueError, match=r"axis=2 is out of range for an array with 1 dimension\(s\)"
+    ):
         v.logits([1.0], axis=2)
     with pytest.raises(ValueError, match=r"axis 0 is empty; softmax needs at least one logit"):
         v.logits(np.zeros(0))
 
 
 def test_same_shape_never_broadcasts():
-    with pytest.raises(ValueError, match=r"v has shape \(1,\) but z has shape \(3,\); they must match exactly"):
+    with pytest.raises(
+        ValueError, match=r"v has shape \(1,\) but z has shape \(3,\); they must match exactly"
+    ):
         v.same_shape(np.zeros(3), np.zeros(1))

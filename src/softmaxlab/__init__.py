@@ -34,9 +34,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
 from importlib import metadata as _metadata
 
 from ._glue import GLUED, glue
+
 # accuracy
 from .accuracy import AccuracyTable, accuracy_table, reduction_bound
-
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
@@ -46,11 +46,19 @@ from .derivatives import (
     softmax_vjp,
 )
 from .examples import JAX_REFERENCES, example_logits, jax_reference
+
 # figures
 from .figures import SIMPLEX_CORNERS, draw_simplex, simplex_xy
 
+# figures (jacobian)
+from .figures_jacobian import jacobian_heatmap
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
-from .interactive import coordinate_explorer, coordinate_small_multiples, plot_coordinate_view, softmax_along_coordinate
+from .interactive import (
+    coordinate_explorer,
+    coordinate_small_multiples,
+    plot_coordinate_view,
+    softmax_along_coordinate,
+)
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
 from .online import (
     OnlineState,
@@ -64,31 +72,41 @@ from .online import (
     online_weighted_sum,
     reduce_states,
 )
-from .precision import HARD_FAMILIES, exact_log_softmax, exact_logsumexp, exact_softmax, hard_logits, ulp, ulp_error
+from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
+from .precision import (
+    HARD_FAMILIES,
+    exact_log_softmax,
+    exact_logsumexp,
+    exact_softmax,
+    hard_logits,
+    ulp,
+    ulp_error,
+)
+
 # Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
 from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
-from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
-# figures (jacobian)
-from .figures_jacobian import jacobian_heatmap
 from .settings import book_settings
 
 # sharded: imported when first used (it imports JAX, which takes a second
 # or more; `import softmaxlab` alone should cost little more than NumPy).
-_LAZY = {name: "sharded" for name in (
-    "COLLECTIVE_KINDS",
-    "SHARDED_METHODS",
-    "ShardedState",
-    "backward_collectives",
-    "count_collectives",
-    "device_mesh",
-    "normaliser_error_bound",
-    "program_collectives",
-    "sharded_logsumexp",
-    "sharded_softmax",
-    "sharded_states",
-    "split_k_attention",
-    "vocab_parallel_cross_entropy",
-)}
+_LAZY = {
+    name: "sharded"
+    for name in (
+        "COLLECTIVE_KINDS",
+        "SHARDED_METHODS",
+        "ShardedState",
+        "backward_collectives",
+        "count_collectives",
+        "device_mesh",
+        "normaliser_error_bound",
+        "program_collectives",
+        "sharded_logsumexp",
+        "sharded_softmax",
+        "sharded_states",
+        "split_k_attention",
+        "vocab_parallel_cross_entropy",
+    )
+}
 
 
 def __getattr__(name: str) -> object:
@@ -218,4 +236,3 @@ __all__ += [  # practice
     "split_k_attention",
     "vocab_parallel_cross_entropy",
 ]
-

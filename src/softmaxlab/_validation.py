@@ -143,7 +143,9 @@ def index(value: Any, n: int, name: str = "j") -> int:
         raise TypeError(f"{name} must be an int index, got {type(value).__name__} {value!r}")
     value = int(value)
     if not -n <= value < n:
-        raise ValueError(f"{name}={value} is out of range for length {n}; expected an integer in [{-n}, {n - 1}]")
+        raise ValueError(
+            f"{name}={value} is out of range for length {n}; expected an integer in [{-n}, {n - 1}]"
+        )
     return value % n
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -70,7 +71,9 @@ class AccuracyTable:
     def worst_of(self, method: str) -> float:
         """The largest error of ``method`` over every family."""
         if method not in self.methods:
-            raise ValueError(f"method {method!r} is not in the table; it has {', '.join(self.methods)}")
+            raise ValueError(
+                f"method {method!r} is not in the table; it has {', '.join(self.methods)}"
+            )
         return float(np.max(self.worst[:, self.methods.index(method)]))
 
     def lines(self, statistic: str = "worst") -> list[str]:
@@ -169,10 +172,14 @@ def accuracy_table(
     worst error in ulps of float32
     """
     if not isinstance(methods, Mapping) or not methods:
-        raise TypeError(f"methods must be a non-empty mapping of names to functions, got {type(methods).__name__}")
+        raise TypeError(
+            f"methods must be a non-empty mapping of names to functions, got {type(methods).__name__}"
+        )
     for name, f in methods.items():
         if not isinstance(name, str) or not callable(f):
-            raise TypeError(f"methods must map names (str) to functions; entry {name!r} maps to {type(f).__name__}")
+            raise TypeError(
+                f"methods must map names (str) to functions; entry {name!r} maps to {type(f).__name__}"
+            )
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -180,10 +187,14 @@ def accuracy_table(
     if dt not in SUPPORTED_FLOATS:
         raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}")
     if isinstance(families, str) or not families:
-        raise TypeError("families must be a non-empty sequence of family names (a list, not one string)")
+        raise TypeError(
+            "families must be a non-empty sequence of family names (a list, not one string)"
+        )
     for family in families:
         if family not in HARD_FAMILIES:
-            raise ValueError(f"family {family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}")
+            raise ValueError(
+                f"family {family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}"
+            )
     rows = _positive_int(rows, "rows")
     length = _positive_int(length, "length")
     long_length = _positive_int(long_length, "long_length")
@@ -198,7 +209,9 @@ def accuracy_table(
             with np.errstate(all="ignore"):
                 got = np.asarray(f(z)).astype(dt)
             if got.shape != z.shape:
-                raise ValueError(f"method {name!r} returned shape {got.shape} for input of shape {z.shape}")
+                raise ValueError(
+                    f"method {name!r} returned shape {got.shape} for input of shape {z.shape}"
+                )
             err = ulp_error(got, exact)
             worst[k, j] = np.max(err)
             median[k, j] = np.median(err)

@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, integer, logits
 
-__all__ = ["masked_softmax", "attention_forward", "attention_backward"]
+__all__ = ["attention_backward", "attention_forward", "masked_softmax"]
 
 
 def _mask(mask: Any, shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
@@ -45,7 +45,9 @@ def _mask(mask: Any, shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
             "an additive bias of 0 and -inf is a different convention: convert with bias == 0"
         )
     if arr.shape != shape:
-        raise ValueError(f"{name} has shape {arr.shape} but the scores have shape {shape}; they must match exactly")
+        raise ValueError(
+            f"{name} has shape {arr.shape} but the scores have shape {shape}; they must match exactly"
+        )
     return arr
 
 
@@ -53,7 +55,9 @@ def _E(x: np.ndarray, M: np.ndarray) -> np.ndarray:
     """e^(x - M) for x <= M, and exactly 0 where x = -inf (even if M = -inf)."""
     absent = x == -np.inf
     with np.errstate(invalid="ignore", over="ignore"):
-        return np.where(absent, 0.0, np.exp(np.where(absent, 0.0, x - M))).astype(x.dtype, copy=False)
+        return np.where(absent, 0.0, np.exp(np.where(absent, 0.0, x - M))).astype(
+            x.dtype, copy=False
+        )
 
 
 def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: Any = -1) -> NDArray[np.floating]:
@@ -120,14 +124,18 @@ def _scale(scale: Any, n: int) -> float:
     if scale is None:
         return 1.0 / math.sqrt(n)
     if isinstance(scale, bool) or not isinstance(scale, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"scale must be a real number or None, got {type(scale).__name__} {scale!r}")
+        raise TypeError(
+            f"scale must be a real number or None, got {type(scale).__name__} {scale!r}"
+        )
     scale = float(scale)
     if not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be finite and positive, got {scale!r}")
     return scale
 
 
-def _qkv(q: Any, k: Any, v: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+def _qkv(
+    q: Any, k: Any, v: Any, mask: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """Validate queries, keys, values and mask; return 2-D arrays and whether q was one vector."""
     Q, K, V = as_float_array(q, "q"), as_float_array(k, "k"), as_float_array(v, "v")
     one = Q.ndim == 1
@@ -139,11 +147,17 @@ def _qkv(q: Any, k: Any, v: Any, mask: Any) -> tuple[np.ndarray, np.ndarray, np.
             f"got q {np.shape(q)}, k {K.shape}, v {V.shape}"
         )
     if K.shape[0] == 0 or Q.shape[0] == 0 or K.shape[1] == 0:
-        raise ValueError(f"need at least one query, one key and a head dimension n >= 1; got q {np.shape(q)}, k {K.shape}")
+        raise ValueError(
+            f"need at least one query, one key and a head dimension n >= 1; got q {np.shape(q)}, k {K.shape}"
+        )
     if Q.shape[1] != K.shape[1]:
-        raise ValueError(f"q and k must have the same head dimension n: q has {Q.shape[1]}, k has {K.shape[1]}")
+        raise ValueError(
+            f"q and k must have the same head dimension n: q has {Q.shape[1]}, k has {K.shape[1]}"
+        )
     if V.shape[0] != K.shape[0]:
-        raise ValueError(f"k and v must have one row per key: k has {K.shape[0]} rows, v has {V.shape[0]}")
+        raise ValueError(
+            f"k and v must have one row per key: k has {K.shape[0]} rows, v has {V.shape[0]}"
+        )
     dtype = np.result_type(Q, K, V)
     if mask is None:
         keep = np.ones((Q.shape[0], K.shape[0]), dtype=bool)
@@ -230,7 +244,9 @@ def attention_forward(
         m = m_new
     empty = d == 0
     with np.errstate(divide="ignore"):
-        o = np.where(empty[:, None], 0.0, acc / np.where(empty, 1.0, d)[:, None]).astype(dt, copy=False)
+        o = np.where(empty[:, None], 0.0, acc / np.where(empty, 1.0, d)[:, None]).astype(
+            dt, copy=False
+        )
         lse = np.where(empty, np.inf, m + np.log(np.where(empty, 1.0, d))).astype(dt, copy=False)
     return (o[0], lse[0]) if one else (o, lse)
 
@@ -313,7 +329,9 @@ def attention_backward(
     want_lse = (1,) if one else (Q.shape[0],)
     for name, arr, want in (("o", O, want_o), ("do", dO, want_o), ("lse", lse_arr, want_lse)):
         if arr.shape != want:
-            raise ValueError(f"{name} has shape {arr.shape}; expected {want} for these queries and values")
+            raise ValueError(
+                f"{name} has shape {arr.shape}; expected {want} for these queries and values"
+            )
     O, dO = O.reshape(Q.shape[0], -1).astype(dt), dO.reshape(Q.shape[0], -1).astype(dt)
     lse_arr = lse_arr.reshape(Q.shape[0]).astype(dt)
     D = np.sum(dO * O, axis=1)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -70,11 +71,17 @@ def flat(arrays: Any) -> np.ndarray:
     array([1., 0., 0., 1., 5., 7.])
     """
     if isinstance(arrays, (np.ndarray, str, bytes)) or not hasattr(arrays, "__iter__"):
-        raise TypeError(f"flat expects an iterable of arrays (one per case), got {type(arrays).__name__}")
+        raise TypeError(
+            f"flat expects an iterable of arrays (one per case), got {type(arrays).__name__}"
+        )
     parts = []
     for i, x in enumerate(arrays):
         a = np.asarray(x)
-        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_):
+        if not (
+            np.issubdtype(a.dtype, np.floating)
+            or np.issubdtype(a.dtype, np.integer)
+            or a.dtype == np.bool_
+        ):
             raise TypeError(f"flat: entry {i} has dtype {a.dtype}; expected real numbers")
         parts.append(np.ravel(a).astype(np.float64))
     return np.concatenate(parts) if parts else np.zeros(0)
@@ -104,7 +111,11 @@ def _verdict_line(label: str, verdict: str) -> str:
         return line
     # A long label (or reason) goes on its own line, the verdict indented
     # below it, wrapped at word boundaries if it is still too long.
-    return label + "\n" + textwrap.fill(verdict, _LINE, initial_indent="    ", subsequent_indent="      ")
+    return (
+        label
+        + "\n"
+        + textwrap.fill(verdict, _LINE, initial_indent="    ", subsequent_indent="      ")
+    )
 
 
 def check(
@@ -187,20 +198,26 @@ def check(
         raise ValueError(f"check({label!r}): give one kind of tolerance, got {' and '.join(given)}")
     if (atol is None) != (why is None):
         raise ValueError(
-            f"check({label!r}): an absolute tolerance needs its reason: pass atol= together with why=\"...\""
+            f'check({label!r}): an absolute tolerance needs its reason: pass atol= together with why="..."'
         )
     if why is not None and not isinstance(why, str):
         raise TypeError(f"check({label!r}): why must be a string, got {type(why).__name__}")
     for name, v in (("rtol", rtol), ("ulps", ulps), ("atol", atol)):
-        if v is not None and not (isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v >= 0):
-            raise ValueError(f"check({label!r}): {name} must be a finite non-negative number, got {v!r}")
+        if v is not None and not (
+            isinstance(v, (int, float, np.floating, np.integer)) and math.isfinite(v) and v >= 0
+        ):
+            raise ValueError(
+                f"check({label!r}): {name} must be a finite non-negative number, got {v!r}"
+            )
     if not given:
         rtol = 1e-12
 
     c_in = np.asarray(computed)
     r_obj = np.asarray(reference)
     if c_in.shape != r_obj.shape:
-        raise ValueError(f"check({label!r}): computed has shape {c_in.shape} but reference has shape {r_obj.shape}")
+        raise ValueError(
+            f"check({label!r}): computed has shape {c_in.shape} but reference has shape {r_obj.shape}"
+        )
     c = c_in.astype(np.float64)
     r = r_obj.astype(np.float64)
     both_nan = np.isnan(c) & np.isnan(r)
@@ -213,7 +230,11 @@ def check(
             bound, verdict = 0.0, "bit-for-bit equal"
         elif ulps is not None:
             # ulp_error grades arrays of at least one dimension: a scalar is a 1-vector.
-            graded = ulp_error(c_in.reshape(-1), r_obj.reshape(-1)).reshape(c.shape) if c_in.size else diff
+            graded = (
+                ulp_error(c_in.reshape(-1), r_obj.reshape(-1)).reshape(c.shape)
+                if c_in.size
+                else diff
+            )
             err = np.where(special, 0.0, graded)
             bound, verdict = float(ulps), f"within {_shown(float(ulps), 8)} ulp"
         elif atol is not None:
@@ -237,7 +258,9 @@ def check(
     return worst
 
 
-def finite_difference_jacobian(f: Callable[[np.ndarray], Any], z: Any, *, step: float | None = None) -> np.ndarray:
+def finite_difference_jacobian(
+    f: Callable[[np.ndarray], Any], z: Any, *, step: float | None = None
+) -> np.ndarray:
     r"""Jacobian of ``f`` at ``z`` by central differences, in float64.
 
     .. math::
@@ -295,5 +318,8 @@ def finite_difference_jacobian(f: Callable[[np.ndarray], Any], z: Any, *, step: 
         up[i] += h
         down[i] -= h
         # Divide by the step actually taken, which rounding may have changed.
-        columns.append((np.asarray(f(up), dtype=np.float64) - np.asarray(f(down), dtype=np.float64)) / (up[i] - down[i]))
+        columns.append(
+            (np.asarray(f(up), dtype=np.float64) - np.asarray(f(down), dtype=np.float64))
+            / (up[i] - down[i])
+        )
     return np.stack(columns, axis=-1)

@@ -21,7 +21,13 @@ import numpy as np
 from ._validation import as_float_array, logits, normalize_axis, same_shape
 from .numerics import _two_sum, softmax
 
-__all__ = ["softmax_jacobian", "softmax_jvp", "softmax_vjp", "JacobianTooLargeError", "MAX_JACOBIAN_BYTES"]
+__all__ = [
+    "MAX_JACOBIAN_BYTES",
+    "JacobianTooLargeError",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+]
 
 #: Default cap on the memory of a dense Jacobian: 1 GiB.
 MAX_JACOBIAN_BYTES = 2**30
@@ -66,7 +72,11 @@ def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarr
            [-0.25,  0.25]])
     """
     arr, _ = logits(z, -1)
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, (int, np.integer)) or max_bytes <= 0:
+    if (
+        isinstance(max_bytes, bool)
+        or not isinstance(max_bytes, (int, np.integer))
+        or max_bytes <= 0
+    ):
         raise TypeError(f"max_bytes must be a positive int, got {max_bytes!r}")
     L = arr.shape[-1]
     n_bytes = int(np.prod(arr.shape[:-1], dtype=np.int64)) * L * L * arr.dtype.itemsize

@@ -16,12 +16,12 @@ and :func:`jax.nn.logsumexp`, compiled once per process and shape.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["example_logits", "jax_reference", "JAX_REFERENCES"]
+__all__ = ["JAX_REFERENCES", "example_logits", "jax_reference"]
 
 #: The derivatives :func:`jax_reference` knows, with what each one computes.
 JAX_REFERENCES = {
@@ -137,5 +137,7 @@ def jax_reference(name: str) -> Callable[..., object]:
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {type(name).__name__}")
     if name not in JAX_REFERENCES:
-        raise ValueError(f"unknown JAX reference {name!r}; expected one of {', '.join(JAX_REFERENCES)}")
+        raise ValueError(
+            f"unknown JAX reference {name!r}; expected one of {', '.join(JAX_REFERENCES)}"
+        )
     return _compiled(name)

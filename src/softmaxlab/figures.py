@@ -70,7 +70,9 @@ def simplex_xy(a: ArrayLike) -> NDArray[np.float64]:
     """
     arr = as_float_array(a, "a").astype(np.float64)
     if arr.ndim == 0 or arr.shape[-1] != 3:
-        raise ValueError(f"a must have a last axis of length 3 (a point of the triangle), got shape {arr.shape}")
+        raise ValueError(
+            f"a must have a last axis of length 3 (a point of the triangle), got shape {arr.shape}"
+        )
     return arr @ SIMPLEX_CORNERS
 
 
@@ -119,7 +121,9 @@ def draw_simplex(ax: Any, *, colour: str = "0.2") -> Any:
     offsets = [(-0.04, -0.05), (0.04, -0.05), (0.0, 0.04)]
     for j, (dx, dy) in enumerate(offsets):
         x, y = SIMPLEX_CORNERS[j]
-        ax.text(x + dx, y + dy, f"$e_{j + 1}$ ($a_{j + 1} = 1$)", ha="center", va="center", color=colour)
+        ax.text(
+            x + dx, y + dy, f"$e_{j + 1}$ ($a_{j + 1} = 1$)", ha="center", va="center", color=colour
+        )
     ax.set_aspect("equal")
     ax.set_xlim(-0.12, 1.12)
     ax.set_ylim(-0.1, 0.95)

@@ -63,9 +63,13 @@ def jacobian_heatmap(J: Any, *, fmt: str = "{:+.3f}", dark: float = 0.6):
     """
     M = as_float_array(J, "J").astype(np.float64)
     if M.ndim != 2 or M.shape[0] != M.shape[1] or M.size == 0:
-        raise ValueError(f"J must be a non-empty square matrix of shape (L, L), got shape {M.shape}")
+        raise ValueError(
+            f"J must be a non-empty square matrix of shape (L, L), got shape {M.shape}"
+        )
     if not np.all(np.isfinite(M)):
-        raise ValueError("J must have finite entries only (the colour scale is set by the largest |entry|)")
+        raise ValueError(
+            "J must have finite entries only (the colour scale is set by the largest |entry|)"
+        )
     if not (isinstance(dark, (int, float, np.floating)) and 0 <= dark <= 1):
         raise ValueError(f"dark must be a number in [0, 1], got {dark!r}")
     L = M.shape[0]
@@ -75,8 +79,15 @@ def jacobian_heatmap(J: Any, *, fmt: str = "{:+.3f}", dark: float = 0.6):
     for j in range(L):
         for i in range(L):
             white = abs(M[j, i]) > dark * vmax
-            ax.text(i, j, fmt.format(M[j, i]), ha="center", va="center", fontsize=8,
-                    color="white" if white else "black")
+            ax.text(
+                i,
+                j,
+                fmt.format(M[j, i]),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if white else "black",
+            )
     ax.set_xticks(range(L), [str(i + 1) for i in range(L)])
     ax.set_yticks(range(L), [str(j + 1) for j in range(L)])
     ax.set_xlabel(r"column $i$: the input $z_i$ that moves")

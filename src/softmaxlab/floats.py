@@ -34,7 +34,13 @@ from typing import Any
 import ml_dtypes
 import numpy as np
 
-__all__ = ["FLOAT_FORMATS", "ExpThresholds", "float_format", "exp_thresholds", "exp_threshold_table"]
+__all__ = [
+    "FLOAT_FORMATS",
+    "ExpThresholds",
+    "exp_threshold_table",
+    "exp_thresholds",
+    "float_format",
+]
 
 #: The four formats the book compares, narrowest exponent range first.
 FLOAT_FORMATS = ("float16", "bfloat16", "float32", "float64")
@@ -79,7 +85,9 @@ def float_format(dtype: Any) -> np.dtype:
     if isinstance(dtype, str):
         key = dtype.strip().lower()
         if key not in _BY_NAME:
-            raise ValueError(f"unknown floating format {dtype!r}; expected one of {', '.join(FLOAT_FORMATS)}")
+            raise ValueError(
+                f"unknown floating format {dtype!r}; expected one of {', '.join(FLOAT_FORMATS)}"
+            )
         return _BY_NAME[key]
     try:
         dt = np.dtype(dtype)
@@ -236,14 +244,20 @@ def exp_threshold_table(dtypes: Any = FLOAT_FORMATS) -> str:
     bfloat16   8   8   7.81e-03   3.39e+38    88.7209   -87.3365   -92.8817
     """
     if isinstance(dtypes, (str, bytes)):
-        raise TypeError(f"dtypes must be a sequence of formats, not the single string {dtypes!r}; wrap it in a list")
+        raise TypeError(
+            f"dtypes must be a sequence of formats, not the single string {dtypes!r}; wrap it in a list"
+        )
     try:
         items = list(dtypes)
     except TypeError:
-        raise TypeError(f"dtypes must be a sequence of formats, got {type(dtypes).__name__}") from None
+        raise TypeError(
+            f"dtypes must be a sequence of formats, got {type(dtypes).__name__}"
+        ) from None
     if not items:
         raise ValueError("dtypes is empty; give at least one format, e.g. ['float32']")
-    rows = [f"{'format':<9}{'w':>3}{'p':>4}{'epsilon':>11}{'largest':>11}{'x_over':>11}{'x_normal':>11}{'x_zero':>11}"]
+    rows = [
+        f"{'format':<9}{'w':>3}{'p':>4}{'epsilon':>11}{'largest':>11}{'x_over':>11}{'x_normal':>11}{'x_zero':>11}"
+    ]
     for d in items:
         t = exp_thresholds(d)
         rows.append(

@@ -33,10 +33,10 @@ from .numerics import softmax
 # so that ``import softmaxlab`` stays quick for code that never plots.
 
 __all__ = [
-    "softmax_along_coordinate",
-    "plot_coordinate_view",
-    "coordinate_small_multiples",
     "coordinate_explorer",
+    "coordinate_small_multiples",
+    "plot_coordinate_view",
+    "softmax_along_coordinate",
 ]
 
 
@@ -47,7 +47,9 @@ def _vector(z: Any) -> np.ndarray:
         raise ValueError(f"z must be a vector of shape (L,), got shape {arr.shape}")
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        raise ValueError("z must be finite: this view moves one logit and redraws the others, so inf and NaN are refused")
+        raise ValueError(
+            "z must be finite: this view moves one logit and redraws the others, so inf and NaN are refused"
+        )
     return arr
 
 
@@ -125,7 +127,14 @@ def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = Tr
     if show_reference:
         ax.bar(k, a0, fill=False, edgecolor=PALETTE[6], linestyle="--", linewidth=1.0, width=0.7)
     for i in range(L):
-        ax.annotate(f"{a[i]:.2f}", (k[i], a[i]), textcoords="offset points", xytext=(0, 2), ha="center", fontsize=8)
+        ax.annotate(
+            f"{a[i]:.2f}",
+            (k[i], a[i]),
+            textcoords="offset points",
+            xytext=(0, 2),
+            ha="center",
+            fontsize=8,
+        )
     ax.set_xticks(k, [f"$a_{{{i + 1}}}$" for i in range(L)])
     ax.set_ylim(0.0, 1.12)
     ax.set_ylabel("output")
@@ -195,7 +204,9 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
             color=PALETTE[1] if mine else PALETTE[0],
             linewidth=2.4 if mine else 1.2,
             alpha=1.0 if mine else 0.8,
-            label=f"$a_{{{jj + 1}}}$" if mine else ("the others" if k == (1 if jj == 0 else 0) else None),
+            label=f"$a_{{{jj + 1}}}$"
+            if mine
+            else ("the others" if k == (1 if jj == 0 else 0) else None),
         )
         left.plot([t0], [at[k]], "o", color=PALETTE[1] if mine else PALETTE[0], markersize=5)
     left.axvline(t0, color=PALETTE[6], linewidth=0.8, linestyle=":")
@@ -255,7 +266,9 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     ncols = min(3, int(t.size))
     nrows = -(-int(t.size) // ncols)
     # 2.3 inches a panel: three panels fill the book's column (about 7 inches).
-    fig, axes = new_figure(nrows, ncols, width=2.3 * ncols, height=2.2 * nrows, sharey=True, squeeze=False)
+    fig, axes = new_figure(
+        nrows, ncols, width=2.3 * ncols, height=2.2 * nrows, sharey=True, squeeze=False
+    )
     for n, ax in enumerate(axes.ravel()):
         if n >= t.size:
             fig.delaxes(ax)  # an empty slot in the last row
@@ -341,7 +354,9 @@ def coordinate_explorer(z: Any, j: int, *, span: float = 4.0, step: float = 0.1)
         continuous_update=False,
         readout_format=".2f",
     )
-    image = widgets.Image(value=_png(plot_coordinate_view(x, jj, float(x[jj]), span=s)), format="png")
+    image = widgets.Image(
+        value=_png(plot_coordinate_view(x, jj, float(x[jj]), span=s)), format="png"
+    )
 
     def redraw(change: dict) -> None:
         image.value = _png(plot_coordinate_view(x, jj, float(change["new"]), span=s))

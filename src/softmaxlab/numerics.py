@@ -29,7 +29,7 @@ import numpy as np
 
 from ._validation import logits
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "softmax_naive", "softmax_shifted"]
+__all__ = ["log_softmax", "logsumexp", "softmax", "softmax_naive", "softmax_shifted"]
 
 
 # ------------------------------------------------------------------ kernels ----
@@ -76,7 +76,9 @@ _TINY_REST = 2.0**-900
 _EXP_M512 = (float.fromhex("0x1.44109edb20931p-739"), float.fromhex("0x1.68e232c6d0cfbp-793"))
 
 
-def _two_sum(a: Any, b: Any, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[Any, Any]:
+def _two_sum(
+    a: Any, b: Any, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[Any, Any]:
     """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``.
 
     The package's one TwoSum (the online normaliser calls it too). Works on
@@ -151,7 +153,12 @@ def _fast_kinds(x: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 
 def _block_sums_wide(
-    x: np.ndarray, m: np.ndarray, kstar: np.ndarray, kinds: np.ndarray, target: np.ndarray | None, work: list
+    x: np.ndarray,
+    m: np.ndarray,
+    kstar: np.ndarray,
+    kinds: np.ndarray,
+    target: np.ndarray | None,
+    work: list,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``rest + rest_lo = sum_{k != k*} e^(x_k - m)(1 + e_k)`` per row of a float64 row block ``x``.
 
@@ -260,7 +267,9 @@ def _kernel(x: np.ndarray, mode: int) -> np.ndarray:
         n = rs.stop - r0
         terms = None if store is None else (store[:n] if store is work[1] else store[rs])
         if wide:
-            sl.rest[rs], sl.rest_lo[rs] = _block_sums_wide(x[rs], m0[rs], kstar[rs], kinds[rs], terms, work)
+            sl.rest[rs], sl.rest_lo[rs] = _block_sums_wide(
+                x[rs], m0[rs], kstar[rs], kinds[rs], terms, work
+            )
             _fix_rows(x, rs, sl, terms, work, log_space=mode != _SOFTMAX)
         else:
             sl.rest[rs] = _block_sums_narrow(x[rs], m0[rs], kstar[rs], terms, work[0])
@@ -275,7 +284,9 @@ def _kernel(x: np.ndarray, mode: int) -> np.ndarray:
     return out
 
 
-def _fix_rows(x: np.ndarray, rs: slice, sl: _Slices, terms: np.ndarray | None, work: list, log_space: bool) -> None:
+def _fix_rows(
+    x: np.ndarray, rs: slice, sl: _Slices, terms: np.ndarray | None, work: list, log_space: bool
+) -> None:
     """The rare slices of a float64 row block: NaN sums redone, subnormal rests rescaled."""
     r0 = rs.start
     m0, kstar, finite, rest, rest_lo = sl.m0, sl.kstar, sl.finite, sl.rest, sl.rest_lo
@@ -286,7 +297,9 @@ def _fix_rows(x: np.ndarray, rs: slice, sl: _Slices, terms: np.ndarray | None, w
     if bad.size:
         rows = bad + r0
         redo = None if terms is None else np.empty((bad.size, x.shape[1]))
-        rest[rows], rest_lo[rows] = _block_sums_wide(x[rows], m0[rows], kstar[rows], np.full(bad.size, 3), redo, work)
+        rest[rows], rest_lo[rows] = _block_sums_wide(
+            x[rows], m0[rows], kstar[rows], np.full(bad.size, 3), redo, work
+        )
         if terms is not None:
             terms[bad] = redo
     if log_space:
@@ -295,7 +308,13 @@ def _fix_rows(x: np.ndarray, rs: slice, sl: _Slices, terms: np.ndarray | None, w
 
 
 def _finish(
-    x: np.ndarray, rs: slice, sl: _Slices, out: np.ndarray, terms: np.ndarray | None, mode: int, work: np.ndarray
+    x: np.ndarray,
+    rs: slice,
+    sl: _Slices,
+    out: np.ndarray,
+    terms: np.ndarray | None,
+    mode: int,
+    work: np.ndarray,
 ) -> None:
     """Write softmax (from the terms) or log_softmax (from the logits) for a row block."""
     m0, finite, rest, rest_lo = sl.m0, sl.finite, sl.rest, sl.rest_lo

@@ -33,7 +33,8 @@ float16/float32 inputs are computed in float64 unless a ``work_dtype`` is given.
 from __future__ import annotations
 
 import numbers
-from typing import Any, NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,15 +43,15 @@ from .numerics import _two_sum
 
 __all__ = [
     "OnlineState",
-    "online_identity",
-    "online_update",
-    "online_merge",
-    "online_state",
-    "online_softmax",
     "chunk_states",
-    "reduce_states",
     "chunked_softmax",
+    "online_identity",
+    "online_merge",
+    "online_softmax",
+    "online_state",
+    "online_update",
     "online_weighted_sum",
+    "reduce_states",
 ]
 
 
@@ -99,10 +100,14 @@ def _as_state(s: Any, name: str = "state") -> OnlineState:
     m = _component(s[0], f"{name}.m")
     d = _component(s[1], f"{name}.d")
     if m.shape != d.shape:
-        raise ValueError(f"{name}.m has shape {m.shape} but {name}.d has shape {d.shape}; they must match exactly")
+        raise ValueError(
+            f"{name}.m has shape {m.shape} but {name}.d has shape {d.shape}; they must match exactly"
+        )
     with np.errstate(invalid="ignore"):
         if np.any(d < 0):
-            raise ValueError(f"{name}.d has a negative entry; a normaliser is a sum of exponentials, so d >= 0")
+            raise ValueError(
+                f"{name}.d has a negative entry; a normaliser is a sum of exponentials, so d >= 0"
+            )
         if np.any((m == -np.inf) & (d != 0)):
             raise ValueError(
                 f"{name} has m = -inf with d != 0; the only state with m = -inf is the identity (-inf, 0)"
@@ -121,7 +126,9 @@ def _same_state_shape(s: OnlineState, t: OnlineState, sname: str, tname: str) ->
 
 def _chunk_size(chunk_size: Any) -> int:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
-        raise TypeError(f"chunk_size must be a positive int, got {type(chunk_size).__name__} {chunk_size!r}")
+        raise TypeError(
+            f"chunk_size must be a positive int, got {type(chunk_size).__name__} {chunk_size!r}"
+        )
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size}")
     return int(chunk_size)
@@ -146,7 +153,9 @@ def _exp_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(a == -np.inf, np.zeros_like(t), t)
 
 
-def _push(m: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _push(
+    m: np.ndarray, d: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One step of the recurrence; also returns the two scale factors."""
     m_new = np.maximum(m, x)
     old = _exp_sub(m, m_new)
@@ -158,7 +167,9 @@ def _merge(s: OnlineState, t: OnlineState) -> OnlineState:
     m = np.maximum(s.m, t.m)
     # max(-0, +0) is either zero, depending on the order; -0 + +0 = +0 is not,
     # so a tie of zeros takes their sum and the merge is commutative bit for bit.
-    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)[()]  # [()]: a 0-d result stays a NumPy scalar
+    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)[
+        ()
+    ]  # [()]: a 0-d result stays a NumPy scalar
     return OnlineState(m, s.d * _exp_sub(s.m, m) + t.d * _exp_sub(t.m, m))
 
 
@@ -339,7 +350,9 @@ def online_merge(s: Any, t: Any) -> OnlineState:
     b = _as_state(t, "t")
     _same_state_shape(a, b, "s", "t")
     dt = np.result_type(a.m.dtype, b.m.dtype)
-    return _merge(OnlineState(a.m.astype(dt), a.d.astype(dt)), OnlineState(b.m.astype(dt), b.d.astype(dt)))
+    return _merge(
+        OnlineState(a.m.astype(dt), a.d.astype(dt)), OnlineState(b.m.astype(dt), b.d.astype(dt))
+    )
 
 
 def online_state(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> OnlineState:
@@ -436,7 +449,9 @@ def online_softmax(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndar
     return np.moveaxis(a, -1, ax).astype(arr.dtype, copy=False)
 
 
-def chunk_states(z: Any, chunk_size: Any, axis: Any = -1, *, work_dtype: Any = None) -> list[OnlineState]:
+def chunk_states(
+    z: Any, chunk_size: Any, axis: Any = -1, *, work_dtype: Any = None
+) -> list[OnlineState]:
     r"""The states of consecutive chunks of the logits, each computed on its own.
 
     Chunk :math:`c` holds entries :math:`cB, \dots, \min(cB + B, L) - 1` of
@@ -482,16 +497,22 @@ def chunk_states(z: Any, chunk_size: Any, axis: Any = -1, *, work_dtype: Any = N
 def _check_tree(node: Any, n: int, seen: list[int]) -> None:
     if isinstance(node, numbers.Integral) and not isinstance(node, bool):
         if not 0 <= node < n:
-            raise ValueError(f"order names state {node}, but there are only {n} states (indices 0 to {n - 1})")
+            raise ValueError(
+                f"order names state {node}, but there are only {n} states (indices 0 to {n - 1})"
+            )
         seen.append(int(node))
         return
     if isinstance(node, (list, tuple)):
         if not node:
-            raise ValueError("order contains an empty group; every group must hold at least one index")
+            raise ValueError(
+                "order contains an empty group; every group must hold at least one index"
+            )
         for child in node:
             _check_tree(child, n, seen)
         return
-    raise TypeError(f"order must be nested lists or tuples of ints, but contains {type(node).__name__} {node!r}")
+    raise TypeError(
+        f"order must be nested lists or tuples of ints, but contains {type(node).__name__} {node!r}"
+    )
 
 
 def _balanced(lo: int, hi: int) -> Any:
@@ -555,7 +576,9 @@ def reduce_states(states: Sequence[Any], order: Any = "tree") -> OnlineState:
     if isinstance(states, OnlineState) or not isinstance(states, Sequence):
         raise TypeError(f"states must be a list of states, got {type(states).__name__}")
     if len(states) == 0:
-        raise ValueError("states is empty; pass at least one state (online_identity() is the empty stream)")
+        raise ValueError(
+            "states is empty; pass at least one state (online_identity() is the empty stream)"
+        )
     checked = [_as_state(s, f"states[{k}]") for k, s in enumerate(states)]
     for k, s in enumerate(checked[1:], start=1):
         _same_state_shape(checked[0], s, "states[0]", f"states[{k}]")
@@ -565,7 +588,9 @@ def reduce_states(states: Sequence[Any], order: Any = "tree") -> OnlineState:
     if isinstance(order, str):
         trees = {"left": list(range(n)), "right": None, "tree": _balanced(0, n)}
         if order not in trees:
-            raise ValueError(f"order={order!r} is not known; use 'tree', 'left', 'right' or a tree of indices")
+            raise ValueError(
+                f"order={order!r} is not known; use 'tree', 'left', 'right' or a tree of indices"
+            )
         if order == "right":
             out = checked[-1]
             for s in reversed(checked[:-1]):
@@ -717,4 +742,3 @@ def online_weighted_sum(z: Any, v: Any, axis: Any = -1, *, work_dtype: Any = Non
     if not vector:
         out = out[..., 0]
     return out.astype(np.result_type(arr.dtype, vals.dtype), copy=False)
-

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COLUMN_WIDTH", "METHOD_COLORS", "PALETTE", "BOOK_STYLE", "use_book_style", "new_figure"]
+__all__ = ["BOOK_STYLE", "COLUMN_WIDTH", "METHOD_COLORS", "PALETTE", "new_figure", "use_book_style"]
 
 #: Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
 PALETTE = (
@@ -100,7 +100,14 @@ def use_book_style() -> None:
     mpl.rcParams.update(BOOK_STYLE)
 
 
-def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, height: float | None = None, **kwargs: Any):
+def new_figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float | None = None,
+    height: float | None = None,
+    **kwargs: Any,
+):
     """A figure and its axes in the book's style, as wide as the text column.
 
     Parameters
@@ -136,7 +143,9 @@ def new_figure(nrows: int = 1, ncols: int = 1, *, width: float | None = None, he
     """
     for name, n in (("nrows", nrows), ("ncols", ncols)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(f"{name} must be an int (the number of grid {name[1:]}), got {type(n).__name__} {n!r}")
+            raise TypeError(
+                f"{name} must be an int (the number of grid {name[1:]}), got {type(n).__name__} {n!r}"
+            )
         if n < 1:
             raise ValueError(f"{name} must be at least 1, got {n!r}")
     import matplotlib.pyplot as plt

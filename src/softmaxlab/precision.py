@@ -34,7 +34,15 @@ import numpy as np
 
 from ._validation import SUPPORTED_FLOATS, as_float_array, logits, same_shape
 
-__all__ = ["HARD_FAMILIES", "exact_softmax", "exact_log_softmax", "exact_logsumexp", "hard_logits", "ulp", "ulp_error"]
+__all__ = [
+    "HARD_FAMILIES",
+    "exact_log_softmax",
+    "exact_logsumexp",
+    "exact_softmax",
+    "hard_logits",
+    "ulp",
+    "ulp_error",
+]
 
 #: Significant digits carried by the reference (relative error about 10^-40).
 DIGITS = 40
@@ -105,7 +113,9 @@ class _Row:
     def __init__(self, x: np.ndarray, prec: int = DIGITS) -> None:
         self.prec = prec
         c = _ctx(prec + 5)
-        self.defined = bool(np.all(~np.isnan(x))) and not np.any(x == np.inf) and bool(np.any(x > -np.inf))
+        self.defined = (
+            bool(np.all(~np.isnan(x))) and not np.any(x == np.inf) and bool(np.any(x > -np.inf))
+        )
         self.x = x
         if not self.defined:
             return
@@ -148,7 +158,10 @@ class _Row:
     def log_softmax(self) -> list[Decimal]:
         if not self.defined:
             return [Decimal("NaN")] * len(self.x)
-        return [Decimal("-Infinity") if dk is None else _add(dk, self.log_norm.copy_negate(), self.prec) for dk in self.d]
+        return [
+            Decimal("-Infinity") if dk is None else _add(dk, self.log_norm.copy_negate(), self.prec)
+            for dk in self.d
+        ]
 
     def logsumexp(self) -> Decimal:
         if np.any(np.isnan(self.x)):
@@ -441,7 +454,9 @@ _FAMILY_STREAM = {
 }
 
 
-def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length: int = 32, seed: int = 0) -> np.ndarray:
+def hard_logits(
+    family: str, dtype: Any = np.float64, *, rows: int = 64, length: int = 32, seed: int = 0
+) -> np.ndarray:
     r"""Seeded logits that are hard for softmax in ``dtype``: one family of :data:`HARD_FAMILIES`.
 
     With :math:`R = -\log(\text{smallest subnormal})` (about 745, 103 and 17
@@ -506,7 +521,9 @@ def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length:
     ((2, 3), dtype('float32'), True)
     """
     if family not in HARD_FAMILIES:
-        raise ValueError(f"family={family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}")
+        raise ValueError(
+            f"family={family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}"
+        )
     _format(dtype)  # refuses anything but float16, float32, float64
     dt = np.dtype(dtype)
     for name, value, low in (("rows", rows, 1), ("length", length, 1), ("seed", seed, 0)):
@@ -546,7 +563,9 @@ def hard_logits(family: str, dtype: Any = np.float64, *, rows: int = 64, length:
         c = rng.uniform(-50.0, 50.0, (rows, 1)).astype(dt)
         steps = rng.integers(-3, 1, shape)  # 0, 1, 2 or 3 ulps below c
         near = c.astype(np.float64) + steps * np.spacing(np.abs(c)).astype(np.float64)
-        z = np.where(rng.random(shape) < 0.5, near, c.astype(np.float64) - rng.uniform(0.0, R, shape))
+        z = np.where(
+            rng.random(shape) < 0.5, near, c.astype(np.float64) - rng.uniform(0.0, R, shape)
+        )
     elif family == "one dominant":
         z = rng.uniform(-R, -R / 8, shape)
         z[:, 0] = rng.uniform(0.0, 1.0, rows)
@@ -584,7 +603,9 @@ def _as_decimals(x: Any, name: str) -> np.ndarray:
     for k, v in enumerate(flat):
         if isinstance(v, Decimal):
             out[k] = v
-        elif isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_)):
+        elif isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(
+            v, (bool, np.bool_)
+        ):
             out[k] = Decimal(float(v)) if not isinstance(v, (int, np.integer)) else Decimal(int(v))
         else:
             raise TypeError(
@@ -593,7 +614,7 @@ def _as_decimals(x: Any, name: str) -> np.ndarray:
     return out.reshape(arr.shape)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _pow2(e: int) -> Decimal:
     """2^e exactly, as a decimal."""
     return _WIDE.power(Decimal(2), e)

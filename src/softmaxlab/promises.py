@@ -33,7 +33,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["EXP_REL", "LOG1P_REL", "Promise", "PROMISES", "promise", "promise_table", "online_bound"]
+__all__ = [
+    "EXP_REL",
+    "LOG1P_REL",
+    "PROMISES",
+    "Promise",
+    "online_bound",
+    "promise",
+    "promise_table",
+]
 
 #: Assumed bound on the relative error of ``np.exp`` (float64, normal results), in units of u = 2^-53.
 EXP_REL = 1.5
@@ -108,15 +116,44 @@ _SCALE = "ulp of max(|zhat|, |LSE|, LSE - zhat)"
 
 #: Every promise of the package, one per function and dtype, in the book's order.
 PROMISES: tuple[Promise, ...] = (
-    Promise("softmax", "float64", _ceil2(_SOFTMAX64), _RESULT, False, "each entry; 2 (exp + 1) + 1.5 + sums"),
+    Promise(
+        "softmax",
+        "float64",
+        _ceil2(_SOFTMAX64),
+        _RESULT,
+        False,
+        "each entry; 2 (exp + 1) + 1.5 + sums",
+    ),
     Promise("softmax", "float32", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
     Promise("softmax", "float16", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
-    Promise("log_softmax", "float64", _ceil2(_LOG_SOFTMAX64), _RESULT, False, "each entry; 1 + (exp + 1) + log1p + 1"),
-    Promise("log_softmax", "float32", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
-    Promise("log_softmax", "float16", _NARROW, _RESULT, True, "computed in float64, rounded once more"),
-    Promise("logsumexp", "float64", _ceil2(_LOGSUMEXP64), _SCALE, False, "absolute: zhat and log S may cancel"),
-    Promise("logsumexp", "float32", _NARROW, _SCALE, True, "computed in float64, rounded once more"),
-    Promise("logsumexp", "float16", _NARROW, _SCALE, True, "computed in float64, rounded once more"),
+    Promise(
+        "log_softmax",
+        "float64",
+        _ceil2(_LOG_SOFTMAX64),
+        _RESULT,
+        False,
+        "each entry; 1 + (exp + 1) + log1p + 1",
+    ),
+    Promise(
+        "log_softmax", "float32", _NARROW, _RESULT, True, "computed in float64, rounded once more"
+    ),
+    Promise(
+        "log_softmax", "float16", _NARROW, _RESULT, True, "computed in float64, rounded once more"
+    ),
+    Promise(
+        "logsumexp",
+        "float64",
+        _ceil2(_LOGSUMEXP64),
+        _SCALE,
+        False,
+        "absolute: zhat and log S may cancel",
+    ),
+    Promise(
+        "logsumexp", "float32", _NARROW, _SCALE, True, "computed in float64, rounded once more"
+    ),
+    Promise(
+        "logsumexp", "float16", _NARROW, _SCALE, True, "computed in float64, rounded once more"
+    ),
     Promise(
         "softmax_jvp",
         "float64",

@@ -50,7 +50,9 @@ def book_settings(*, cpu_devices: int | None = None) -> None:
     """
     if cpu_devices is not None:
         if isinstance(cpu_devices, bool) or not isinstance(cpu_devices, int):
-            raise TypeError(f"cpu_devices must be an int, got {type(cpu_devices).__name__} {cpu_devices!r}")
+            raise TypeError(
+                f"cpu_devices must be an int, got {type(cpu_devices).__name__} {cpu_devices!r}"
+            )
         if cpu_devices < 1:
             raise ValueError(f"cpu_devices must be at least 1, got {cpu_devices}")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")

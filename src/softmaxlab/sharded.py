@@ -33,8 +33,9 @@ program itself, not from timings.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -59,7 +60,13 @@ __all__ = [
 ]
 
 #: The kinds of collective operation that :func:`count_collectives` counts.
-COLLECTIVE_KINDS = ("all-reduce", "all-gather", "reduce-scatter", "collective-permute", "all-to-all")
+COLLECTIVE_KINDS = (
+    "all-reduce",
+    "all-gather",
+    "reduce-scatter",
+    "collective-permute",
+    "all-to-all",
+)
 
 #: The ways of reducing the shard states, for :func:`sharded_logsumexp` and friends.
 SHARDED_METHODS = ("two-collective", "gather-states", "butterfly")
@@ -83,7 +90,9 @@ class ShardedState(NamedTuple):
 
 def _mesh(mesh: Any) -> tuple[Mesh, str, int]:
     if not isinstance(mesh, Mesh):
-        raise TypeError(f"mesh must be a jax.sharding.Mesh (make one with device_mesh), got {type(mesh).__name__}")
+        raise TypeError(
+            f"mesh must be a jax.sharding.Mesh (make one with device_mesh), got {type(mesh).__name__}"
+        )
     if len(mesh.axis_names) != 1:
         raise ValueError(
             f"mesh must have exactly one axis (the devices the softmax axis is split over), "
@@ -99,7 +108,9 @@ def _float_array(x: Any, name: str) -> jax.Array:
     try:
         arr = jnp.asarray(x)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} could not be turned into an array of real numbers ({err})") from None
+        raise TypeError(
+            f"{name} could not be turned into an array of real numbers ({err})"
+        ) from None
     if arr.dtype not in _FLOATS:
         raise TypeError(f"{name} has dtype {arr.dtype}; expected float32 or float64")
     return arr
@@ -108,7 +119,9 @@ def _float_array(x: Any, name: str) -> jax.Array:
 def _logits(z: Any, D: int, name: str = "z") -> jax.Array:
     arr = _float_array(z, name)
     if arr.ndim == 0:
-        raise ValueError(f"{name} is a scalar; expected logits of shape (..., L), split along the last axis")
+        raise ValueError(
+            f"{name} is a scalar; expected logits of shape (..., L), split along the last axis"
+        )
     L = arr.shape[-1]
     if L == 0 or L % D:
         raise ValueError(
@@ -124,7 +137,9 @@ def _method(method: Any, D: int, allowed: tuple[str, ...] = SHARDED_METHODS) -> 
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}, got {method!r}")
     if method == "butterfly" and D & (D - 1):
-        raise ValueError(f"the butterfly reduction needs a power-of-two number of devices, the mesh has {D}")
+        raise ValueError(
+            f"the butterfly reduction needs a power-of-two number of devices, the mesh has {D}"
+        )
     return method
 
 
@@ -158,7 +173,9 @@ def _merge_stacked(m: jax.Array, d: jax.Array) -> tuple[jax.Array, jax.Array]:
     return M, jnp.sum(d * _E(m, M), axis=0)
 
 
-def _reduce(m: jax.Array, d: jax.Array, method: str, axis: str, D: int) -> tuple[jax.Array, jax.Array]:
+def _reduce(
+    m: jax.Array, d: jax.Array, method: str, axis: str, D: int
+) -> tuple[jax.Array, jax.Array]:
     """The row state from this device's state, by the chosen collectives."""
     if method == "two-collective":
         M = jax.lax.pmax(m, axis)
@@ -176,7 +193,9 @@ def _reduce(m: jax.Array, d: jax.Array, method: str, axis: str, D: int) -> tuple
     return m, d
 
 
-def _state_program(mesh: Mesh, axis: str, D: int, ndim: int, method: str, per_device: bool) -> Callable:
+def _state_program(
+    mesh: Mesh, axis: str, D: int, ndim: int, method: str, per_device: bool
+) -> Callable:
     def body(z):
         M, d = _reduce(*_local_state(z), method, axis, D)
         if per_device:
@@ -227,7 +246,9 @@ def device_mesh(n_devices: Any = None, *, devices: Any = None, axis_name: str = 
     (('shards',), 1)
     """
     pool = list(jax.devices() if devices is None else devices)
-    if isinstance(n_devices, bool) or not (n_devices is None or isinstance(n_devices, (int, np.integer))):
+    if isinstance(n_devices, bool) or not (
+        n_devices is None or isinstance(n_devices, (int, np.integer))
+    ):
         raise TypeError(f"n_devices must be an int, got {type(n_devices).__name__} {n_devices!r}")
     if not isinstance(axis_name, str):
         raise TypeError(f"axis_name must be a str, got {type(axis_name).__name__}")
@@ -459,7 +480,9 @@ def _xent_forward(z, y, axis, D):
     return M + jnp.log(d) - z_y, (w / d[..., None], onehot)
 
 
-def vocab_parallel_cross_entropy(z: Any, y: Any, mesh: Any, *, gradient: str = "formula") -> jax.Array:
+def vocab_parallel_cross_entropy(
+    z: Any, y: Any, mesh: Any, *, gradient: str = "formula"
+) -> jax.Array:
     r"""Cross-entropy :math:`\operatorname{LSE}(z) - z_y` with the vocabulary split across devices.
 
     Each device holds ``L / D`` consecutive logits of every row. The forward
@@ -516,7 +539,9 @@ def vocab_parallel_cross_entropy(z: Any, y: Any, mesh: Any, *, gradient: str = "
     if not jnp.issubdtype(t.dtype, jnp.integer):
         raise TypeError(f"y must hold integer class indices, got dtype {t.dtype}")
     if t.shape != arr.shape[:1]:
-        raise ValueError(f"y has shape {t.shape} but z has {arr.shape[0]} rows; expected shape ({arr.shape[0]},)")
+        raise ValueError(
+            f"y has shape {t.shape} but z has {arr.shape[0]} rows; expected shape ({arr.shape[0]},)"
+        )
     if not isinstance(t, jax.core.Tracer):
         bad = (np.asarray(t) < 0) | (np.asarray(t) >= arr.shape[-1])
         if bad.any():
@@ -609,7 +634,9 @@ def split_k_attention(
     meth = _method(method, D, SHARDED_METHODS[:2])
     qa, ka, va = _float_array(q, "q"), _float_array(k, "k"), _float_array(v, "v")
     if qa.ndim != 2 or ka.ndim != 2 or va.ndim != 2:
-        raise ValueError(f"q, k, v must be matrices (Q, p), (L, p), (L, p_v); got shapes {qa.shape}, {ka.shape}, {va.shape}")
+        raise ValueError(
+            f"q, k, v must be matrices (Q, p), (L, p), (L, p_v); got shapes {qa.shape}, {ka.shape}, {va.shape}"
+        )
     if ka.shape[1] != qa.shape[1] or va.shape[0] != ka.shape[0]:
         raise ValueError(
             f"shapes do not fit: q {qa.shape}, k {ka.shape}, v {va.shape}; "
@@ -623,7 +650,9 @@ def split_k_attention(
         if mask.dtype != jnp.bool_:
             raise TypeError(f"key_mask must be boolean (True = visible), got dtype {mask.dtype}")
         if mask.shape != (qa.shape[0], ka.shape[0]):
-            raise ValueError(f"key_mask has shape {mask.shape}; expected (Q, L) = {(qa.shape[0], ka.shape[0])}")
+            raise ValueError(
+                f"key_mask has shape {mask.shape}; expected (Q, L) = {(qa.shape[0], ka.shape[0])}"
+            )
     dt = jnp.result_type(qa.dtype, ka.dtype, va.dtype)
     scale = 1.0 / np.sqrt(qa.shape[1])
 
@@ -637,18 +666,27 @@ def split_k_attention(
             f = _E(m, M)
             both = jax.lax.psum(jnp.concatenate([(d * f)[:, None], o * f[:, None]], axis=1), axis)
             return both[:, 1:] / both[:, :1]
-        st = jax.lax.all_gather(jnp.concatenate([m[:, None], d[:, None], o], axis=1), axis, to="invarying")
+        st = jax.lax.all_gather(
+            jnp.concatenate([m[:, None], d[:, None], o], axis=1), axis, to="invarying"
+        )
         M = jnp.max(st[:, :, 0], axis=0)
         f = _E(st[:, :, 0], M)  # (D, Q)
-        return jnp.sum(st[:, :, 2:] * f[:, :, None], axis=0) / jnp.sum(st[:, :, 1] * f, axis=0)[:, None]
+        return (
+            jnp.sum(st[:, :, 2:] * f[:, :, None], axis=0)
+            / jnp.sum(st[:, :, 1] * f, axis=0)[:, None]
+        )
 
-    run = jax.shard_map(body, mesh=mesh, in_specs=(P(), P(axis), P(axis), P(None, axis)), out_specs=P())
+    run = jax.shard_map(
+        body, mesh=mesh, in_specs=(P(), P(axis), P(axis), P(None, axis)), out_specs=P()
+    )
     return run(qa.astype(dt), ka.astype(dt), va.astype(dt), mask)
 
 
 # ------------------------------------------------------------ counting collectives
 
-_STABLEHLO = {kind: re.compile(rf"stablehlo\.{kind.replace('-', '_')}\b") for kind in COLLECTIVE_KINDS}
+_STABLEHLO = {
+    kind: re.compile(rf"stablehlo\.{kind.replace('-', '_')}\b") for kind in COLLECTIVE_KINDS
+}
 # An HLO instruction reads `%name = type op(operands)`; asynchronous collectives
 # appear as an op-start / op-done pair, counted once (the start).
 _HLO = {kind: re.compile(rf"\s{kind}(?:-start)?\(") for kind in COLLECTIVE_KINDS}
@@ -681,7 +719,9 @@ def count_collectives(text: str) -> dict[str, int]:
     1
     """
     if not isinstance(text, str):
-        raise TypeError(f"text must be the str of a lowered or compiled program, got {type(text).__name__}")
+        raise TypeError(
+            f"text must be the str of a lowered or compiled program, got {type(text).__name__}"
+        )
     table = _STABLEHLO if "stablehlo." in text else _HLO
     return {kind: len(pattern.findall(text)) for kind, pattern in table.items()}
 

@@ -29,13 +29,13 @@ from ._validation import as_float_array, index, logits, same_shape
 from .numerics import logsumexp, softmax
 
 __all__ = [
-    "mean_logit",
-    "softmax_temperature_derivative",
-    "softmax_beta_derivative",
     "cross_entropy_temperature_derivative",
     "free_energy",
-    "softmax_entropy",
+    "mean_logit",
     "peak_temperature",
+    "softmax_beta_derivative",
+    "softmax_entropy",
+    "softmax_temperature_derivative",
 ]
 
 
@@ -184,7 +184,9 @@ def softmax_beta_derivative(z: ArrayLike, beta: float) -> NDArray[np.floating]:
     return a * _deviation(a, arr)
 
 
-def cross_entropy_temperature_derivative(z: ArrayLike, y: ArrayLike, T: float) -> NDArray[np.floating]:
+def cross_entropy_temperature_derivative(
+    z: ArrayLike, y: ArrayLike, T: float
+) -> NDArray[np.floating]:
     r"""Derivative in :math:`T` of the cross-entropy :math:`\ell(T) = -\sum_j y_j \log \operatorname{softmax}(z/T)_j`.
 
     .. math::
@@ -232,7 +234,9 @@ def cross_entropy_temperature_derivative(z: ArrayLike, y: ArrayLike, T: float) -
     a = softmax(arr / T)
     # <y, z> - (sum y) <a, z> = <y, c> - (sum y) <a, c> for c = z - max z.
     c = arr - np.max(arr, axis=-1, keepdims=True)
-    return (np.sum(target * c, axis=-1) - np.sum(target, axis=-1) * _weighted_mean(a, c)[..., 0]) / (T * T)
+    return (
+        np.sum(target * c, axis=-1) - np.sum(target, axis=-1) * _weighted_mean(a, c)[..., 0]
+    ) / (T * T)
 
 
 def free_energy(z: ArrayLike, T: float) -> NDArray[np.floating]:
