@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import math
 from decimal import Decimal
 
 import mpmath
@@ -378,3 +379,58 @@ def test_assumptions_hold_for_this_numpy():
         for x, got in zip(r.tolist(), np.log1p(r).tolist()):
             exact = mpmath.log1p(mpmath.mpf(x))
             assert abs(mpmath.mpf(got) - exact) <= sl.LOG1P_REL * u * exact, x
+
+
+# The exact Jacobian and JVP (shared by chapters 2, 3 and 6).
+
+
+def test_exact_jacobian_matches_a_direct_decimal_formula_and_is_symmetric():
+    z = np.array([0.3, -1.7, 2.25, 0.3])
+    a = sl.exact_softmax(z)
+    J = sl.exact_jacobian(z)
+    expected = [[float(a[j] * ((i == j) - a[i])) for i in range(4)] for j in range(4)]
+    np.testing.assert_array_equal(J, np.array(expected))
+    np.testing.assert_array_equal(J, J.T)
+
+
+def test_exact_jacobian_diagonal_keeps_its_digits_next_to_one():
+    # a_1 = 1 - 2e-30 in float64 terms rounds to 1; 1 - a_1 in float64 is 0,
+    # but the true J_11 = a_1 (a_2 + a_3) is about 2e-30 and must not vanish.
+    z = np.array([0.0, -69.0, -69.0])
+    J = sl.exact_jacobian(z)
+    e = math.exp(-69.0)
+    assert J[0, 0] == pytest.approx(2 * e / (1 + 2 * e) ** 2, rel=1e-14)
+    assert J[0, 0] > 0
+
+
+def test_exact_jvp_equals_the_exact_jacobian_times_w_where_nothing_cancels():
+    rng = np.random.default_rng(3)
+    z, w = rng.normal(size=6), rng.normal(size=6)
+    a = sl.exact_softmax(z)
+    direct = [
+        float(a[j] * sum(a[i] * (Decimal(w[j]) - Decimal(w[i])) for i in range(6)))
+        for j in range(6)
+    ]
+    np.testing.assert_array_equal(sl.exact_jvp(z, w), np.array(direct))
+    np.testing.assert_allclose(sl.exact_jvp(z, w), sl.exact_jacobian(z) @ w, rtol=1e-12)
+
+
+def test_exact_jvp_is_accurate_for_a_dominant_entry():
+    # w_1 - <a, w> cancels when a_1 is about 1; the exact product does not.
+    z, w = np.array([40.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    e = math.exp(-40.0)
+    out = sl.exact_jvp(z, w)
+    assert out[0] == pytest.approx(2 * e / (1 + 2 * e) ** 2, rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: sl.exact_jacobian(np.zeros((2, 2))), ValueError, "1-D"),
+        (lambda: sl.exact_jvp([0.0, 1.0], [1.0]), ValueError, "shape"),
+        (lambda: sl.exact_jvp([0.0, 1.0], [1.0, np.nan]), ValueError, "finite"),
+    ],
+)
+def test_exact_products_refuse_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -75,6 +75,8 @@ from .online import (
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
 from .precision import (
     HARD_FAMILIES,
+    exact_jacobian,
+    exact_jvp,
     exact_log_softmax,
     exact_logsumexp,
     exact_softmax,
@@ -135,6 +137,8 @@ __all__ = [
     "jax_reference",
     "LABEL_WIDTH",
     "HARD_FAMILIES",
+    "exact_jacobian",
+    "exact_jvp",
     "OnlineState",
     "chunk_states",
     "chunked_softmax",
