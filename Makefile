@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 # Where the book is written: $(BUILD_ROOT)/_build/html.
 BUILD_ROOT ?= .
 HTML := $(BUILD_ROOT)/_build/html
+# The whole-book PDF (`make pdf`), in the site's root.
+PDF := $(HTML)/the-derivatives-of-softmax.pdf
 # Notebooks to (re-)execute with `make notebooks`; default: all of them.
 NB ?= $(sort $(wildcard chapters/*.ipynb))
 PORT ?= 8000
@@ -50,8 +52,14 @@ BOOK_STAMP := $(BUILD_ROOT)/_build/.book-built
 book: $(BOOK_STAMP)  ## build the HTML book into _build/html (warnings are errors)
 	@echo "Open $(abspath $(HTML))/index.html"
 
+# A PDF printed from older pages is removed first: pages link the PDF only
+# when it is there (_ext/book_home.py), and `make pdf` prints a new one.
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
-	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going
+	rm -f $(PDF)
+	@# A failed build forgets what it read: Sphinx would otherwise not read
+	@# (nor warn about) those pages again, and a second `make book` would pass.
+	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going \
+		|| { rm -rf $(BUILD_ROOT)/_build/.doctrees; exit 1; }
 	touch $@
 
 # The book is built first: tests/test_browser.py opens every page of it in
@@ -115,11 +123,12 @@ test-plain:  ## every chapter in a fresh Python 3.13 venv after a plain pip inst
 	$(PLAIN_VENV)/bin/python scripts/execute_notebooks.py --no-write $(sort $(wildcard chapters/*.ipynb))
 
 # The whole book as one PDF, printed from the built HTML by the system
-# Chromium (scripts/book_pdf.py), into the site's root where every page's
-# download menu links it; then tests/test_pdf.py reads it back.
-PDF := $(HTML)/the-derivatives-of-softmax.pdf
-pdf: $(BOOK_STAMP)  ## print the whole book as one PDF into _build/html, then test it
+# Chromium (scripts/book_pdf.py), into the site's root; a second build then
+# writes every page again with the PDF in its download menu (only then: see
+# _ext/book_home.py); then tests/test_pdf.py reads the PDF back.
+pdf: $(BOOK_STAMP)  ## print the whole book as one PDF into _build/html, link it, then test it
 	$(BIN)/python scripts/book_pdf.py $(HTML) $(PDF)
+	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going
 	BOOK_PDF=$(abspath $(PDF)) BOOK_PDF_REQUIRED=1 $(BIN)/python -m pytest -q tests/test_pdf.py
 
 notebooks: $(STAMP)  ## re-execute notebooks in place in a fresh kernel (NB=path for one)

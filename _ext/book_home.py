@@ -12,9 +12,12 @@ or just ``OWNER/NAME``). The GitHub Pages workflow sets it from
 * **Without one**, it shows none of them: no link points to a repository that
   may not exist. The downloads (.ipynb, .md, the whole-book PDF) stay: they
   are files of the built site. The download menu of every page links the
-  whole-book PDF at :data:`PDF_NAME` in the site's root, where ``make pdf``
-  writes it (so the link works once ``make pdf`` has run, as the Pages
-  workflow does before it publishes).
+  whole-book PDF at :data:`PDF_NAME` in the site's root **when that file is
+  there**: ``make book`` removes an old one and builds pages without the link;
+  ``make pdf`` prints the PDF from those pages, then builds again, and the
+  PDF's presence (the config value ``book_pdf_present``, which Sphinx counts
+  in its build hash) makes every page be written again, now with the link.
+  So no page links a PDF that does not exist, or one of older pages.
 
 The first cell of every notebook (written by ``scripts/install_cell.py`` from
 :func:`install_cell_source`) installs ``softmaxlab`` from the same home when
@@ -166,6 +169,7 @@ def theme_options_for(options: dict[str, Any], home: str | None) -> dict[str, An
 
 
 def apply_home(app: Any, config: Any) -> None:
+    config.book_pdf_present = (Path(app.outdir) / PDF_NAME).is_file()
     home = book_home()
     config.html_theme_options = theme_options_for(config.html_theme_options, home)
     # With a home, the committed install cells must install from it.
@@ -184,7 +188,9 @@ PDF_NAME = "the-derivatives-of-softmax.pdf"
 def add_pdf_download(
     app: Any, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """The whole-book PDF in every page's download menu (a file of the site, not of the home)."""
+    """The whole-book PDF in every page's download menu, when it has been printed."""
+    if not app.config.book_pdf_present:
+        return
     for group in context.get("header_buttons", []):
         if group.get("label") == "download-buttons":
             group["buttons"].append(
@@ -200,6 +206,8 @@ def add_pdf_download(
 
 
 def setup(app: Any) -> dict[str, Any]:
+    # Set by apply_home from the file; "html": a change rewrites every page.
+    app.add_config_value("book_pdf_present", False, "html")
     app.connect("config-inited", apply_home)
     app.connect("html-page-context", add_pdf_download, priority=601)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -185,6 +185,31 @@ def test_the_built_book_links_only_to_its_home():
             )
 
 
+def test_no_page_links_a_local_file_that_is_not_there():
+    """Every relative link of the built book resolves to a file of the site.
+
+    Without `make pdf` the whole-book PDF is not there, so no page may link it;
+    after `make pdf` (which builds again) every page does.
+    """
+    pages = built_pages()
+    html = Path(os.environ.get("BOOK_HTML_DIR", ROOT / "_build" / "html"))
+    pdf_linked = []
+    for page in pages:
+        if page.relative_to(html).parts[0] == "_static":
+            continue  # the theme's templates, not pages
+        text = page.read_text(encoding="utf-8")
+        for href in re.findall(r'(?:href|src)="([^"#?]+)', text):
+            if re.match(r"^[a-z][a-z0-9+.-]*:", href) or href.startswith("//"):
+                continue  # an absolute URL, mailto: or data:
+            target = (page.parent / href).resolve()
+            assert target.exists(), f"{page.relative_to(html)} links {href}, which is not there"
+            pdf_linked.append(href.endswith(book_home.PDF_NAME))
+    printed = (html / book_home.PDF_NAME).is_file()
+    assert any(pdf_linked) == printed, (
+        "the whole-book PDF is there but no page links it" if printed else "unreachable"
+    )
+
+
 # ---------------------------------------------------------- install cell ----
 
 
