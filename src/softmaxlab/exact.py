@@ -307,11 +307,14 @@ def exact_logsumexp(z: ArrayLike, axis: int = -1) -> NDArray[np.object_]:
     return out.reshape(shape)
 
 
-def _vector(z: ArrayLike, name: str = "z") -> NDArray[np.floating]:
+def _vector_softmax(z: ArrayLike, name: str = "z") -> NDArray[np.object_]:
+    """Check one vector of logits (1-D) and return its exact softmax."""
     arr, _ = logits(z, -1, name)
     if arr.ndim != 1:
         raise ValueError(f"{name} must be one vector of logits (1-D), got shape {arr.shape}")
-    return arr
+    out = np.empty(arr.size, dtype=object)
+    out[:] = _Row(arr.astype(np.float64)).softmax()  # as exact_softmax, checked once
+    return out
 
 
 def exact_jacobian(z: ArrayLike) -> NDArray[np.float64]:
@@ -353,7 +356,7 @@ def exact_jacobian(z: ArrayLike) -> NDArray[np.float64]:
     array([[ 0.25, -0.25],
            [-0.25,  0.25]])
     """
-    a = exact_softmax(_vector(z))
+    a = _vector_softmax(z)
     with decimal.localcontext(_ctx(60)):
         rows = [
             [a[j] * (sum(np.delete(a, j)) if i == j else -a[i]) for i in range(a.size)]
@@ -396,11 +399,10 @@ def exact_jvp(z: ArrayLike, w: ArrayLike) -> NDArray[np.float64]:
     >>> exact_jvp([0.0, 0.0], [1.0, 0.0])  # a = (1/2, 1/2): (1/4, -1/4)
     array([ 0.25, -0.25])
     """
-    zv = _vector(z)
+    a = _vector_softmax(z)
     wv = as_float_array(w, "w")
-    same_shape(zv, wv, "z", "w")
+    same_shape(a, wv, "z", "w")
     finite_array(wv, "w")
-    a = exact_softmax(zv)
     wd = [Decimal(float(x)) for x in wv.astype(np.float64)]
     diffs = [[_EXACT.subtract(wj, wi) for wi in wd] for wj in wd]
     with decimal.localcontext(_ctx(60)):
