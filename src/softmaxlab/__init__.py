@@ -73,21 +73,13 @@ from .online import (
     reduce_states,
 )
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
-from .precision import (
-    HARD_FAMILIES,
-    exact_jacobian,
-    exact_jvp,
-    exact_log_softmax,
-    exact_logsumexp,
-    exact_softmax,
-    hard_logits,
-    ulp,
-    ulp_error,
-)
+from .exact import exact_jacobian, exact_jvp, exact_log_softmax, exact_logsumexp, exact_softmax
+from .hard import HARD_FAMILIES, hard_logits
 
 # Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
 from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
 from .settings import book_settings
+from .ulps import ulp, ulp_error
 
 # sharded: imported when first used (it imports JAX, which takes a second
 # or more; `import softmaxlab` alone should cost little more than NumPy).

@@ -1,27 +1,76 @@
 """Input checks shared by every public function of :mod:`softmaxlab`.
 
 Validation happens once, at the public boundary; the numerical kernels that
-follow trust what they are given.
+follow trust what they are given. The vocabulary, one rule each:
+
+- :func:`float_dtype`: a floating dtype among the supported ones;
+- :func:`as_float_array` and :func:`logits`: an array of real numbers, and
+  logits with the axis they are normalised along (:func:`normalize_axis`,
+  :func:`check_nonempty_axis`);
+- :func:`integer`: an integer, with an optional minimum;
+- :func:`index`: an index into a sequence of known length;
+- :func:`finite_real` and :func:`finite_array`: finite real numbers;
+- :func:`same_shape`: two arrays of exactly the same shape (nothing is
+  broadcast);
+- :func:`choice`: one of a fixed set of names.
+
+One convention everywhere: ``TypeError`` when the argument has the wrong type,
+``ValueError`` when it has the right type and a wrong value; the message names
+the argument, what it got and what is expected.
 """
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 #: The floating dtypes that every public function accepts and returns unchanged.
 SUPPORTED_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
-def as_float_array(x: Any, name: str = "z") -> np.ndarray:
+def _names(options: Iterable[object], quote: bool = False) -> str:
+    """``'a', 'b' or 'c'`` (or without quotes): the expected values in a message."""
+    items = [repr(o) if quote else str(o) for o in options]
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def float_dtype(
+    dtype: object, name: str = "dtype", allowed: Iterable[np.dtype[Any]] = SUPPORTED_FLOATS
+) -> np.dtype[Any]:
+    """Resolve ``dtype`` to one of ``allowed`` (by default :data:`SUPPORTED_FLOATS`).
+
+    Anything else raises ``TypeError``: ``None``, strings and types that name
+    no dtype, and dtypes outside ``allowed`` (integers, complex, long double).
+    """
+    allowed = tuple(allowed)
+    resolved: np.dtype[Any] | None
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None  # type: ignore[call-overload]
+    except TypeError:
+        resolved = None
+    # Compare dtype with dtype only: `np.dtype(np.float64) == None` is True
+    # (None means float64 to NumPy), so `None in allowed` would let it in.
+    if resolved is None or not any(resolved == d for d in allowed):
+        got = dtype.__name__ if isinstance(dtype, type) else repr(dtype)
+        raise TypeError(f"{name} must be {_names(d.name for d in allowed)}, got {got}")
+    return resolved
+
+
+def as_float_array(
+    x: ArrayLike, name: str = "z", *, allow_scalar: bool = False
+) -> NDArray[np.floating]:
     """Convert ``x`` to a floating NumPy array or raise a clear error.
 
     float16, float32 and float64 are kept; booleans are refused; integers
     become float64. Strings, bytes, complex numbers, objects and other
     floating types (such as bfloat16 or long double) raise ``TypeError``;
-    ragged nested lists and zero-dimensional input raise ``ValueError``.
+    ragged nested lists raise ``ValueError``, and so does zero-dimensional
+    input unless ``allow_scalar`` (for a quantity that is one number per
+    slice, such as an online state).
     """
     if isinstance(x, (str, bytes)):
         raise TypeError(
@@ -59,7 +108,7 @@ def as_float_array(x: Any, name: str = "z") -> np.ndarray:
             f"{name} has dtype {arr.dtype} (kind {kind!r}); expected real numbers "
             "(float16, float32, float64 or integers)"
         )
-    if arr.ndim == 0:
+    if arr.ndim == 0 and not allow_scalar:
         raise ValueError(
             f"{name} is a scalar; expected an array with at least one dimension "
             "(for example a vector of length L)"
@@ -67,20 +116,20 @@ def as_float_array(x: Any, name: str = "z") -> np.ndarray:
     return arr
 
 
-def normalize_axis(axis: Any, ndim: int, name: str = "axis") -> int:
+def normalize_axis(axis: object, ndim: int, name: str = "axis") -> int:
     """Return ``axis`` as a non-negative int, or raise a clear error."""
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {type(axis).__name__} {axis!r}")
-    axis = int(axis)
-    if not -ndim <= axis < ndim:
+    ax = int(axis)
+    if not -ndim <= ax < ndim:
         raise ValueError(
-            f"{name}={axis} is out of range for an array with {ndim} dimension(s); "
+            f"{name}={ax} is out of range for an array with {ndim} dimension(s); "
             f"expected an integer in [{-ndim}, {ndim - 1}]"
         )
-    return axis % ndim
+    return ax % ndim
 
 
-def check_nonempty_axis(arr: np.ndarray, axis: int, name: str = "z") -> None:
+def check_nonempty_axis(arr: NDArray[Any], axis: int, name: str = "z") -> None:
     """Raise ``ValueError`` if ``arr`` has no entries along ``axis``."""
     if arr.shape[axis] == 0:
         raise ValueError(
@@ -89,7 +138,7 @@ def check_nonempty_axis(arr: np.ndarray, axis: int, name: str = "z") -> None:
         )
 
 
-def logits(z: Any, axis: Any = -1, name: str = "z") -> tuple[np.ndarray, int]:
+def logits(z: ArrayLike, axis: object = -1, name: str = "z") -> tuple[NDArray[np.floating], int]:
     """Validate logits and an axis together; return the array and the axis."""
     arr = as_float_array(z, name)
     ax = normalize_axis(axis, arr.ndim)
@@ -97,7 +146,7 @@ def logits(z: Any, axis: Any = -1, name: str = "z") -> tuple[np.ndarray, int]:
     return arr, ax
 
 
-def same_shape(z: np.ndarray, v: np.ndarray, zname: str = "z", vname: str = "v") -> None:
+def same_shape(z: NDArray[Any], v: NDArray[Any], zname: str = "z", vname: str = "v") -> None:
     """Refuse to broadcast: ``z`` and ``v`` must have identical shapes."""
     if z.shape != v.shape:
         raise ValueError(
@@ -106,23 +155,7 @@ def same_shape(z: np.ndarray, v: np.ndarray, zname: str = "z", vname: str = "v")
         )
 
 
-# The rest of the vocabulary. One convention everywhere: TypeError when the
-# argument has the wrong type, ValueError when it has the right type and a
-# wrong value; the message names the argument, what it got and what is expected.
-
-
-def float_dtype(dtype: Any, name: str = "dtype") -> np.dtype:
-    """Resolve ``dtype`` to one of :data:`SUPPORTED_FLOATS`, or raise ``TypeError``."""
-    try:
-        resolved = np.dtype(dtype) if dtype is not None else None
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved not in SUPPORTED_FLOATS:
-        raise TypeError(f"{name} must be float16, float32 or float64, got {dtype!r}")
-    return resolved
-
-
-def integer(value: Any, name: str, minimum: int | None = None) -> int:
+def integer(value: object, name: str, minimum: int | None = None) -> int:
     """Return ``value`` as an int at least ``minimum``.
 
     ``TypeError`` for anything that is not an integer (booleans and floats
@@ -131,29 +164,59 @@ def integer(value: Any, name: str, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         expected = "an int" if minimum is None else f"an int >= {minimum}"
         raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
-    return value
+    out = int(value)
+    if minimum is not None and out < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, got {out}")
+    return out
 
 
-def index(value: Any, n: int, name: str = "j") -> int:
-    """Return ``value`` as an index into a sequence of length ``n`` (negative counts from the end)."""
+def index(value: object, n: int, name: str = "j", *, from_end: bool = True) -> int:
+    """Return ``value`` as an index into a sequence of length ``n``.
+
+    A negative index counts from the end, as in Python, unless ``from_end``
+    is false (then only ``0`` to ``n - 1`` are accepted).
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int index, got {type(value).__name__} {value!r}")
-    value = int(value)
-    if not -n <= value < n:
+    out = int(value)
+    low = -n if from_end else 0
+    if not low <= out < n:
         raise ValueError(
-            f"{name}={value} is out of range for length {n}; expected an integer in [{-n}, {n - 1}]"
+            f"{name}={out} is out of range for length {n}; expected an integer in [{low}, {n - 1}]"
         )
-    return value % n
+    return out % n
 
 
-def finite_real(value: Any, name: str) -> float:
-    """Return ``value`` as a finite float: ``TypeError`` if it is not a real number, ``ValueError`` if not finite."""
+def finite_real(value: object, name: str) -> float:
+    """Return ``value`` as a finite float.
+
+    ``TypeError`` if it is not a real number, ``ValueError`` if it is not finite.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     out = float(value)
     if not np.isfinite(out):
         raise ValueError(f"{name} must be finite, got {out!r}")
     return out
+
+
+def finite_array(arr: NDArray[np.floating], name: str) -> None:
+    """Raise ``ValueError`` if a validated float array holds a NaN or an infinity."""
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got an array with a NaN or an infinity")
+
+
+def choice(value: object, name: str, options: Iterable[str]) -> str:
+    """Return ``value`` if it is one of the names ``options``.
+
+    ``TypeError`` if it is not a string, ``ValueError`` if it names none of them.
+    """
+    options = tuple(options)
+    if not isinstance(value, str):
+        raise TypeError(
+            f"{name} must be a str, got {type(value).__name__} {value!r:.40}; "
+            f"expected {_names(options, quote=True)}"
+        )
+    if value not in options:
+        raise ValueError(f"{name}={value!r} is unknown; expected {_names(options, quote=True)}")
+    return value

@@ -28,11 +28,14 @@ float64.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import ml_dtypes
 import numpy as np
+from numpy.typing import DTypeLike
+
+from ._validation import choice, float_dtype
 
 __all__ = [
     "FLOAT_FORMATS",
@@ -53,7 +56,7 @@ _BY_NAME = {
 }
 
 
-def float_format(dtype: Any) -> np.dtype:
+def float_format(dtype: DTypeLike) -> np.dtype[np.floating]:
     """Return the NumPy dtype of one of the four supported binary formats.
 
     Parameters
@@ -83,22 +86,8 @@ def float_format(dtype: Any) -> np.dtype:
     ('bfloat16', 4)
     """
     if isinstance(dtype, str):
-        key = dtype.strip().lower()
-        if key not in _BY_NAME:
-            raise ValueError(
-                f"unknown floating format {dtype!r}; expected one of {', '.join(FLOAT_FORMATS)}"
-            )
-        return _BY_NAME[key]
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(
-            f"dtype must be a format name or a dtype, got {type(dtype).__name__} {dtype!r:.40}; "
-            f"expected one of {', '.join(FLOAT_FORMATS)}"
-        ) from None
-    if dt not in _BY_NAME.values():
-        raise TypeError(f"dtype {dt} is not supported; expected one of {', '.join(FLOAT_FORMATS)}")
-    return dt
+        return _BY_NAME[choice(dtype.strip().lower(), "dtype", FLOAT_FORMATS)]
+    return float_dtype(dtype, allowed=_BY_NAME.values())
 
 
 @dataclass(frozen=True)
@@ -140,7 +129,7 @@ class ExpThresholds:
     underflow: float
 
 
-def exp_thresholds(dtype: Any) -> ExpThresholds:
+def exp_thresholds(dtype: DTypeLike) -> ExpThresholds:
     r"""Where the exponential overflows, goes subnormal and rounds to zero in a format.
 
     .. math::
@@ -184,8 +173,8 @@ def exp_thresholds(dtype: Any) -> ExpThresholds:
     >>> round(t.overflow, 4), round(t.normal, 4), round(t.underflow, 4)
     (88.7228, -87.3365, -103.9721)
     >>> with np.errstate(over="ignore"):
-    ...     bool(np.isfinite(np.exp(np.float32(88.72)))), bool(np.isfinite(np.exp(np.float32(88.73))))
-    (True, False)
+    ...     [bool(np.isfinite(np.exp(np.float32(x)))) for x in (88.72, 88.73)]
+    [True, False]
     >>> round(exp_thresholds("float16").overflow, 4)  # ln(65504 + 16): largest + half an ulp
     11.0901
     """
@@ -208,7 +197,7 @@ def exp_thresholds(dtype: Any) -> ExpThresholds:
     )
 
 
-def exp_threshold_table(dtypes: Any = FLOAT_FORMATS) -> str:
+def exp_threshold_table(dtypes: Iterable[DTypeLike] = FLOAT_FORMATS) -> str:
     r"""A fixed-width text table of :func:`exp_thresholds` for several formats.
 
     Columns: format, exponent bits ``w``, precision ``p``, machine epsilon,
@@ -245,7 +234,8 @@ def exp_threshold_table(dtypes: Any = FLOAT_FORMATS) -> str:
     """
     if isinstance(dtypes, (str, bytes)):
         raise TypeError(
-            f"dtypes must be a sequence of formats, not the single string {dtypes!r}; wrap it in a list"
+            f"dtypes must be a sequence of formats, not the single string {dtypes!r}; "
+            "wrap it in a list"
         )
     try:
         items = list(dtypes)

@@ -32,13 +32,21 @@ float16/float32 inputs are computed in float64 unless a ``work_dtype`` is given.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple, TypeAlias
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._validation import SUPPORTED_FLOATS, as_float_array, logits
+from ._validation import (
+    as_float_array,
+    choice,
+    float_dtype,
+    index,
+    integer,
+    logits,
+    same_shape,
+)
 from .numerics import _two_sum
 
 __all__ = [
@@ -65,44 +73,31 @@ class OnlineState(NamedTuple):
     because the largest logit contributes :math:`e^0 = 1`.
     """
 
-    m: np.ndarray
-    d: np.ndarray
+    m: NDArray[np.floating]
+    d: NDArray[np.floating]
+
+
+#: What the functions that take a state accept: an OnlineState or a pair (m, d).
+StateLike: TypeAlias = "OnlineState | tuple[ArrayLike, ArrayLike]"
+#: A merge order: a state's index, or a group (a left fold) of smaller orders.
+_Tree: TypeAlias = "int | tuple[_Tree, ...]"
 
 
 # ------------------------------------------------------------------ validation
+# Built from the package's vocabulary (softmaxlab._validation); what is left
+# here is what only a state has: two components of one shape, and d >= 0
+# with d = 0 wherever m = -inf.
 
 
-def _work_dtype(work_dtype: Any, name: str = "work_dtype") -> np.dtype:
-    if work_dtype is None:
-        return np.dtype(np.float64)
-    try:
-        dt = np.dtype(work_dtype)
-    except TypeError:
-        dt = None
-    if dt not in SUPPORTED_FLOATS:
-        raise TypeError(f"{name} must be float16, float32 or float64, got {work_dtype!r}")
-    return dt
-
-
-def _component(x: Any, name: str) -> np.ndarray:
-    """A real array of any shape, including the 0-d shape of a single state."""
-    if np.isscalar(x) or (isinstance(x, np.ndarray) and x.ndim == 0):
-        return as_float_array([x], name).reshape(())
-    return as_float_array(x, name)
-
-
-def _as_state(s: Any, name: str = "state") -> OnlineState:
+def _as_state(s: object, name: str = "state") -> OnlineState:
     if not isinstance(s, tuple) or len(s) != 2:
         raise TypeError(
             f"{name} must be an OnlineState or a pair (m, d), got {type(s).__name__}; "
             "make one with online_identity, online_state or chunk_states"
         )
-    m = _component(s[0], f"{name}.m")
-    d = _component(s[1], f"{name}.d")
-    if m.shape != d.shape:
-        raise ValueError(
-            f"{name}.m has shape {m.shape} but {name}.d has shape {d.shape}; they must match exactly"
-        )
+    m = as_float_array(s[0], f"{name}.m", allow_scalar=True)
+    d = as_float_array(s[1], f"{name}.d", allow_scalar=True)
+    same_shape(m, d, f"{name}.m", f"{name}.d")
     with np.errstate(invalid="ignore"):
         if np.any(d < 0):
             raise ValueError(
@@ -110,34 +105,67 @@ def _as_state(s: Any, name: str = "state") -> OnlineState:
             )
         if np.any((m == -np.inf) & (d != 0)):
             raise ValueError(
-                f"{name} has m = -inf with d != 0; the only state with m = -inf is the identity (-inf, 0)"
+                f"{name} has m = -inf with d != 0; the only state with m = -inf is the "
+                "identity (-inf, 0)"
             )
     dt = np.result_type(m.dtype, d.dtype)
     return OnlineState(m.astype(dt, copy=False), d.astype(dt, copy=False))
 
 
-def _same_state_shape(s: OnlineState, t: OnlineState, sname: str, tname: str) -> None:
-    if s.m.shape != t.m.shape:
+def _as_states(states: object) -> list[OnlineState]:
+    """A non-empty list of valid states of one shape, cast to their common dtype."""
+    if isinstance(states, OnlineState) or not isinstance(states, Sequence):
+        raise TypeError(f"states must be a list of states, got {type(states).__name__}")
+    if len(states) == 0:
         raise ValueError(
-            f"{tname} has shape {t.m.shape} but {sname} has shape {s.m.shape}; states merge "
-            "only with states of the same shape (nothing is broadcast)"
+            "states is empty; pass at least one state (online_identity() is the empty stream)"
         )
+    checked = [_as_state(s, f"states[{k}]") for k, s in enumerate(states)]
+    for k, s in enumerate(checked[1:], start=1):
+        same_shape(checked[0].m, s.m, "states[0]", f"states[{k}]")
+    dt = np.result_type(*[s.m.dtype for s in checked])
+    return [OnlineState(s.m.astype(dt), s.d.astype(dt)) for s in checked]
 
 
-def _chunk_size(chunk_size: Any) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, numbers.Integral):
+def _tree(node: object, n: int, seen: list[int], name: str = "order") -> _Tree:
+    """Check a merge order over ``n`` states; return it as ints and tuples."""
+    if isinstance(node, (list, tuple)):
+        if not node:
+            raise ValueError(f"{name} is an empty group; every group must hold at least one index")
+        return tuple(_tree(child, n, seen, f"{name}[{k}]") for k, child in enumerate(node))
+    k = index(node, n, name, from_end=False)
+    seen.append(k)
+    return k
+
+
+def _order(order: object, n: int) -> _Tree | None:
+    """The merge tree that ``order`` names (``None`` for the right fold)."""
+    if isinstance(order, str):
+        name = choice(order, "order", ("tree", "left", "right"))
+        if name == "right":
+            return None
+        return tuple(range(n)) if name == "left" else _balanced(0, n)
+    if isinstance(order, bool) or not isinstance(order, (list, tuple, int, np.integer)):
         raise TypeError(
-            f"chunk_size must be a positive int, got {type(chunk_size).__name__} {chunk_size!r}"
+            f"order must be 'tree', 'left', 'right' or nested lists or tuples of ints, "
+            f"got {type(order).__name__} {order!r:.40}"
         )
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size}")
-    return int(chunk_size)
+    seen: list[int] = []
+    tree = _tree(order, n, seen)
+    if sorted(seen) != list(range(n)):
+        missing = sorted(set(range(n)) - set(seen))
+        repeated = sorted({k for k in seen if seen.count(k) > 1})
+        raise ValueError(
+            f"order must use every index 0 to {n - 1} exactly once; "
+            f"missing {missing}, repeated {repeated}"
+        )
+    return tree
 
 
 # --------------------------------------------------------------------- kernels
 
 
-def _exp_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _exp_sub(a: NDArray[np.floating], b: NDArray[np.floating]) -> NDArray[np.floating]:
     r""":math:`e^{a - b}` for :math:`a \le b`, with 0 wherever :math:`a = -\infty`.
 
     The rounding error of ``a - b`` is recovered exactly (TwoSum) and folded
@@ -153,9 +181,12 @@ def _exp_sub(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(a == -np.inf, np.zeros_like(t), t)
 
 
-def _push(
-    m: np.ndarray, d: np.ndarray, x: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+_Arrays4: TypeAlias = tuple[
+    NDArray[np.floating], NDArray[np.floating], NDArray[np.floating], NDArray[np.floating]
+]
+
+
+def _push(m: NDArray[np.floating], d: NDArray[np.floating], x: NDArray[np.floating]) -> _Arrays4:
     """One step of the recurrence; also returns the two scale factors."""
     m_new = np.maximum(m, x)
     old = _exp_sub(m, m_new)
@@ -167,13 +198,16 @@ def _merge(s: OnlineState, t: OnlineState) -> OnlineState:
     m = np.maximum(s.m, t.m)
     # max(-0, +0) is either zero, depending on the order; -0 + +0 = +0 is not,
     # so a tie of zeros takes their sum and the merge is commutative bit for bit.
-    m = np.where((s.m == 0) & (t.m == 0), s.m + t.m, m)[
+    # (The sum is formed everywhere but kept only at the zeros: silence it.)
+    with np.errstate(over="ignore", invalid="ignore"):
+        zero_sum = s.m + t.m
+    m = np.where((s.m == 0) & (t.m == 0), zero_sum, m)[
         ()
     ]  # [()]: a 0-d result stays a NumPy scalar
     return OnlineState(m, s.d * _exp_sub(s.m, m) + t.d * _exp_sub(t.m, m))
 
 
-def _stream(x: np.ndarray) -> OnlineState:
+def _stream(x: NDArray[np.floating]) -> OnlineState:
     """The state of ``x`` along its last axis, read one entry at a time."""
     m = np.full(x.shape[:-1], -np.inf, dtype=x.dtype)
     d = np.zeros(x.shape[:-1], dtype=x.dtype)
@@ -182,14 +216,19 @@ def _stream(x: np.ndarray) -> OnlineState:
     return OnlineState(m, d)
 
 
-def _block_state(x: np.ndarray) -> OnlineState:
+def _block_state(x: NDArray[np.floating]) -> OnlineState:
     """The state of ``x`` along its last axis by the three-pass method."""
     m = np.max(x, axis=-1)
     d = np.sum(_exp_sub(x, m[..., None]), axis=-1)
     return OnlineState(m, d)
 
 
-def _normalise(x: np.ndarray, state: OnlineState) -> np.ndarray:
+def _chunks(x: NDArray[np.floating], size: int) -> list[OnlineState]:
+    """The states of consecutive chunks of ``size`` entries of ``x``'s last axis."""
+    return [_block_state(x[..., k : k + size]) for k in range(0, x.shape[-1], size)]
+
+
+def _normalise(x: NDArray[np.floating], state: OnlineState) -> NDArray[np.floating]:
     m = state.m[..., None]
     with np.errstate(invalid="ignore", divide="ignore"):
         a = _exp_sub(x, m) / state.d[..., None]
@@ -197,16 +236,21 @@ def _normalise(x: np.ndarray, state: OnlineState) -> np.ndarray:
     return np.where(np.isfinite(m), a, np.nan)
 
 
-def _prepare(z: Any, axis: Any, work_dtype: Any) -> tuple[np.ndarray, int, np.ndarray]:
+def _prepare(
+    z: ArrayLike, axis: int, work_dtype: DTypeLike | None
+) -> tuple[NDArray[np.floating], int, NDArray[np.floating]]:
+    """Logits, their axis, and the logits moved to the last axis in the work dtype."""
     arr, ax = logits(z, axis)
-    wd = _work_dtype(work_dtype)
+    wd = np.dtype(np.float64) if work_dtype is None else float_dtype(work_dtype, "work_dtype")
     return arr, ax, np.moveaxis(arr, ax, -1).astype(wd, copy=False)
 
 
 # ------------------------------------------------------------------ public API
 
 
-def online_identity(shape: Any = (), dtype: Any = np.float64) -> OnlineState:
+def online_identity(
+    shape: int | tuple[int, ...] = (), dtype: DTypeLike = np.float64
+) -> OnlineState:
     r"""The state of the empty stream, :math:`(m, d) = (-\infty, 0)`.
 
     It is the identity of :func:`online_merge`:
@@ -241,9 +285,7 @@ def online_identity(shape: Any = (), dtype: Any = np.float64) -> OnlineState:
     >>> float(s.m), float(s.d)
     (2.0, 1.5)
     """
-    if dtype is None:
-        raise TypeError("dtype must be float16, float32 or float64, got None")
-    dt = _work_dtype(dtype, "dtype")
+    dt = float_dtype(dtype)
     try:
         m = np.full(shape, -np.inf, dtype=dt)
     except TypeError:
@@ -253,7 +295,7 @@ def online_identity(shape: Any = (), dtype: Any = np.float64) -> OnlineState:
     return OnlineState(m, np.zeros_like(m))
 
 
-def online_update(state: Any, x: Any) -> OnlineState:
+def online_update(state: StateLike, x: ArrayLike) -> OnlineState:
     r"""Read one more logit :math:`x` into the state :math:`(m, d)`.
 
     .. math::
@@ -294,18 +336,14 @@ def online_update(state: Any, x: Any) -> OnlineState:
     (3.0, 1.503214724408)
     """
     s = _as_state(state)
-    xv = _component(x, "x")
-    if xv.shape != s.m.shape:
-        raise ValueError(
-            f"x has shape {xv.shape} but the state has shape {s.m.shape}; pass one logit per "
-            "state (nothing is broadcast)"
-        )
+    xv = as_float_array(x, "x", allow_scalar=True)
+    same_shape(s.m, xv, "the state", "x")
     dt = np.result_type(s.m.dtype, xv.dtype)
     m, d, _, _ = _push(s.m.astype(dt), s.d.astype(dt), xv.astype(dt))
     return OnlineState(m, d)
 
 
-def online_merge(s: Any, t: Any) -> OnlineState:
+def online_merge(s: StateLike, t: StateLike) -> OnlineState:
     r"""Merge the states of two disjoint parts of a stream.
 
     .. math::
@@ -348,14 +386,16 @@ def online_merge(s: Any, t: Any) -> OnlineState:
     """
     a = _as_state(s, "s")
     b = _as_state(t, "t")
-    _same_state_shape(a, b, "s", "t")
+    same_shape(a.m, b.m, "s", "t")
     dt = np.result_type(a.m.dtype, b.m.dtype)
     return _merge(
         OnlineState(a.m.astype(dt), a.d.astype(dt)), OnlineState(b.m.astype(dt), b.d.astype(dt))
     )
 
 
-def online_state(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> OnlineState:
+def online_state(
+    z: ArrayLike, axis: int = -1, *, work_dtype: DTypeLike | None = None
+) -> OnlineState:
     r"""The state :math:`(m, d)` of the logits, read in one streaming pass.
 
     Starting from :math:`(-\infty, 0)`, each :math:`z_k` along ``axis`` is
@@ -399,7 +439,9 @@ def online_state(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> OnlineSta
     return _stream(x)
 
 
-def online_softmax(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndarray:
+def online_softmax(
+    z: ArrayLike, axis: int = -1, *, work_dtype: DTypeLike | None = None
+) -> NDArray[np.floating]:
     r"""Softmax from the online normaliser: one pass for :math:`(m, d)`, one to write.
 
     .. math::
@@ -450,7 +492,7 @@ def online_softmax(z: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndar
 
 
 def chunk_states(
-    z: Any, chunk_size: Any, axis: Any = -1, *, work_dtype: Any = None
+    z: ArrayLike, chunk_size: int, axis: int = -1, *, work_dtype: DTypeLike | None = None
 ) -> list[OnlineState]:
     r"""The states of consecutive chunks of the logits, each computed on its own.
 
@@ -490,40 +532,18 @@ def chunk_states(
     [(0.0, 2.0), (5.0, 1.0)]
     """
     _, _, x = _prepare(z, axis, work_dtype)
-    size = _chunk_size(chunk_size)
-    return [_block_state(x[..., k : k + size]) for k in range(0, x.shape[-1], size)]
+    return _chunks(x, integer(chunk_size, "chunk_size", minimum=1))
 
 
-def _check_tree(node: Any, n: int, seen: list[int]) -> None:
-    if isinstance(node, numbers.Integral) and not isinstance(node, bool):
-        if not 0 <= node < n:
-            raise ValueError(
-                f"order names state {node}, but there are only {n} states (indices 0 to {n - 1})"
-            )
-        seen.append(int(node))
-        return
-    if isinstance(node, (list, tuple)):
-        if not node:
-            raise ValueError(
-                "order contains an empty group; every group must hold at least one index"
-            )
-        for child in node:
-            _check_tree(child, n, seen)
-        return
-    raise TypeError(
-        f"order must be nested lists or tuples of ints, but contains {type(node).__name__} {node!r}"
-    )
-
-
-def _balanced(lo: int, hi: int) -> Any:
+def _balanced(lo: int, hi: int) -> _Tree:
     if hi - lo == 1:
         return lo
     mid = (lo + hi) // 2
     return (_balanced(lo, mid), _balanced(mid, hi))
 
 
-def _reduce(node: Any, states: list[OnlineState]) -> OnlineState:
-    if isinstance(node, numbers.Integral):
+def _reduce(node: _Tree, states: list[OnlineState]) -> OnlineState:
+    if isinstance(node, int):
         return states[node]
     out = _reduce(node[0], states)
     for child in node[1:]:
@@ -531,7 +551,20 @@ def _reduce(node: Any, states: list[OnlineState]) -> OnlineState:
     return out
 
 
-def reduce_states(states: Sequence[Any], order: Any = "tree") -> OnlineState:
+def _merge_all(states: list[OnlineState], order: object) -> OnlineState:
+    """Merge valid states of one shape and dtype in ``order`` (validated here)."""
+    tree = _order(order, len(states))
+    if tree is None:  # the right fold
+        out = states[-1]
+        for s in reversed(states[:-1]):
+            out = _merge(s, out)
+        return out
+    return _reduce(tree, states)
+
+
+def reduce_states(
+    states: Sequence[StateLike], order: str | Sequence[object] = "tree"
+) -> OnlineState:
     r"""Merge a list of states into one, in the order (tree) you choose.
 
     Because :func:`online_merge` is associative and commutative, every order
@@ -573,46 +606,17 @@ def reduce_states(states: Sequence[Any], order: Any = "tree") -> OnlineState:
     >>> float(a.m), float(b.m), abs(float(a.d) - float(b.d)) < 1e-15
     (5.0, 5.0, True)
     """
-    if isinstance(states, OnlineState) or not isinstance(states, Sequence):
-        raise TypeError(f"states must be a list of states, got {type(states).__name__}")
-    if len(states) == 0:
-        raise ValueError(
-            "states is empty; pass at least one state (online_identity() is the empty stream)"
-        )
-    checked = [_as_state(s, f"states[{k}]") for k, s in enumerate(states)]
-    for k, s in enumerate(checked[1:], start=1):
-        _same_state_shape(checked[0], s, "states[0]", f"states[{k}]")
-    dt = np.result_type(*[s.m.dtype for s in checked])
-    checked = [OnlineState(s.m.astype(dt), s.d.astype(dt)) for s in checked]
-    n = len(checked)
-    if isinstance(order, str):
-        trees = {"left": list(range(n)), "right": None, "tree": _balanced(0, n)}
-        if order not in trees:
-            raise ValueError(
-                f"order={order!r} is not known; use 'tree', 'left', 'right' or a tree of indices"
-            )
-        if order == "right":
-            out = checked[-1]
-            for s in reversed(checked[:-1]):
-                out = _merge(s, out)
-            return out
-        tree = trees[order]
-    else:
-        tree = order
-        seen: list[int] = []
-        _check_tree(tree, n, seen)
-        if sorted(seen) != list(range(n)):
-            missing = sorted(set(range(n)) - set(seen))
-            repeated = sorted({k for k in seen if seen.count(k) > 1})
-            raise ValueError(
-                f"order must use every index 0 to {n - 1} exactly once; missing {missing}, repeated {repeated}"
-            )
-    return _reduce(tree, checked)
+    return _merge_all(_as_states(states), order)
 
 
 def chunked_softmax(
-    z: Any, chunk_size: Any, axis: Any = -1, *, order: Any = "tree", work_dtype: Any = None
-) -> np.ndarray:
+    z: ArrayLike,
+    chunk_size: int,
+    axis: int = -1,
+    *,
+    order: str | Sequence[object] = "tree",
+    work_dtype: DTypeLike | None = None,
+) -> NDArray[np.floating]:
     r"""Softmax from chunk states merged in any order: the blocked form of the online method.
 
     .. math::
@@ -655,13 +659,14 @@ def chunked_softmax(
     True
     """
     arr, ax, x = _prepare(z, axis, work_dtype)
-    size = _chunk_size(chunk_size)
-    parts = [_block_state(x[..., k : k + size]) for k in range(0, x.shape[-1], size)]
-    a = _normalise(x, reduce_states(parts, order))
+    parts = _chunks(x, integer(chunk_size, "chunk_size", minimum=1))
+    a = _normalise(x, _merge_all(parts, order))  # the states are valid: not checked again
     return np.moveaxis(a, -1, ax).astype(arr.dtype, copy=False)
 
 
-def online_weighted_sum(z: Any, v: Any, axis: Any = -1, *, work_dtype: Any = None) -> np.ndarray:
+def online_weighted_sum(
+    z: ArrayLike, v: ArrayLike, axis: int = -1, *, work_dtype: DTypeLike | None = None
+) -> NDArray[np.floating]:
     r"""The softmax-weighted sum :math:`\sum_i a_i v_i` in one pass over ``z`` and ``v``.
 
     With :math:`a = \operatorname{softmax}(z)`, this is the output of one query
@@ -727,7 +732,7 @@ def online_weighted_sum(z: Any, v: Any, axis: Any = -1, *, work_dtype: Any = Non
         raise ValueError(
             f"v has shape {vals.shape} but z has shape {arr.shape}; v must have z's shape "
             f"{arr.shape} (one number per logit) or z's shape plus one trailing axis "
-            f"{arr.shape + ('p',)} (one vector per logit); nothing is broadcast"
+            f"{(*arr.shape, 'p')} (one vector per logit); nothing is broadcast"
         )
     w = w.astype(x.dtype, copy=False)
     m = np.full(x.shape[:-1], -np.inf, dtype=x.dtype)
