@@ -127,13 +127,15 @@ def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = Tr
     if show_reference:
         ax.bar(k, a0, fill=False, edgecolor=PALETTE[6], linestyle="--", linewidth=1.0, width=0.7)
     for i in range(L):
+        # Above the bar or its outline, whichever is higher, so that the
+        # number never sits on the dashed line; 10 pt, the book's small print.
         ax.annotate(
             f"{a[i]:.2f}",
-            (k[i], a[i]),
+            (k[i], max(a[i], a0[i]) if show_reference else a[i]),
             textcoords="offset points",
             xytext=(0, 2),
             ha="center",
-            fontsize=8,
+            fontsize=10,
         )
     ax.set_xticks(k, [f"$a_{{{i + 1}}}$" for i in range(L)])
     ax.set_ylim(0.0, 1.12)
@@ -142,11 +144,11 @@ def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = Tr
 
 
 def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
-    r"""Two panels: every output as a function of :math:`z_j`, and the outputs at one value.
+    r"""Two stacked panels: every output against :math:`z_j`, and the outputs at one value.
 
-    Left: the curves :math:`t \mapsto a_k(z_{j \leftarrow t})` for every
+    Top: the curves :math:`t \mapsto a_k(z_{j \leftarrow t})` for every
     :math:`k` on :math:`[z_j - \text{span}, z_j + \text{span}]` (widened to
-    include ``value``), with a marker at :math:`t = \text{value}`. Right: bars
+    include ``value``), with a marker at :math:`t = \text{value}`. Bottom: bars
     of :math:`a(z_{j \leftarrow \text{value}})`, output :math:`j` in
     vermillion, with the outputs at the original :math:`z` as dashed outlines.
     Indices in labels are 1-based, as in the text.
@@ -195,7 +197,9 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     grid = np.linspace(lo, hi, 241)
     curves = _outputs(x, jj, grid)
     at = _outputs(x, jj, np.array([t0]))[0]
-    fig, (left, right) = new_figure(1, 2, width=7.0, height=3.2)
+    # Stacked at 6.4 inches, so that 10-pt text is still 8 CSS px when a
+    # phone shows the figure 370 px wide (side by side, 7 inches, it was not).
+    fig, (left, right) = new_figure(2, 1, width=6.4, height=6.4)
     for k in range(x.size):
         mine = k == jj
         left.plot(
@@ -219,7 +223,7 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     return fig
 
 
-def coordinate_small_multiples(z: Any, j: int, values: Any):
+def coordinate_small_multiples(z: Any, j: int, values: Any, *, panel_width: float = 2.3):
     r"""One bar panel per value of :math:`z_j`: the static stand-in for the explorer.
 
     Panel ``n`` shows :math:`a(z_{j \leftarrow t_n})` as bars (output
@@ -235,6 +239,9 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
         Index of the logit to move (0-based).
     values : array_like, shape (n,)
         Finite values of :math:`z_j`, one panel each; at most 8.
+    panel_width : float, default 2.3
+        Width of one panel in inches (the figure is three panels wide at
+        most); positive.
 
     Returns
     -------
@@ -263,11 +270,15 @@ def coordinate_small_multiples(z: Any, j: int, values: Any):
     t = _values(values)
     if t.size > 8:
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
+    pw = finite_real(panel_width, "panel_width")
+    if pw <= 0:
+        raise ValueError(f"panel_width must be positive, got {panel_width!r}")
     ncols = min(3, int(t.size))
     nrows = -(-int(t.size) // ncols)
-    # 2.3 inches a panel: three panels fill the book's column (about 7 inches).
+    # ``panel_width`` inches a panel (2.3 by default); the book passes 6.4 / 3,
+    # so that its 10-pt text stays 8 CSS px on a phone 370 px wide.
     fig, axes = new_figure(
-        nrows, ncols, width=2.3 * ncols, height=2.2 * nrows, sharey=True, squeeze=False
+        nrows, ncols, width=pw * ncols, height=2.2 * nrows, sharey=True, squeeze=False
     )
     for n, ax in enumerate(axes.ravel()):
         if n >= t.size:
