@@ -51,16 +51,19 @@ LOG1P_REL = 1.5
 MAX_LENGTH = 10**6
 
 # The rounding errors of the split sum's small parts, relative to the sum:
-# at most g * 2^-36 with g < 60 roundings for L <= 10^6 (numpy's pairwise sum
-# of a chunk, then the chunks in order): below 10^-9 ulp. Bounded here by 0.03
-# ulp to cover the leading parts' TwoSum accumulation as well.
+# split on the rest's own scale, at most g * 2^-36 with g < 60 roundings for
+# L <= 10^6 (numpy's pairwise sum of a chunk, then the chunks in order): below
+# 10^-9 ulp; split on the fixed scale 2^(bitlength(cols) + 1), at most u / 100
+# (rows whose rest is below numerics._fixed_sigma_floor are split again on
+# their own scale). Bounded here by 0.03 ulp to cover the leading parts'
+# TwoSum accumulation as well.
 _SUM = 0.03
 
 # float64 softmax, each entry a_j = t_j / S:
 #   t_j = exp(d_j) (1 + e_j) rounded: (EXP_REL + 1) u;
 #   S, a weighted mean of such errors: (EXP_REL + 1) u (+ the split sum's);
-#   the quotient t_j / S_hi rounded: u; its first-order correction for S_lo
-#   removes S_lo / S_hi exactly to first order; the final addition rounds: 0.5 ulp.
+#   the reciprocal of S = S_hi + S_lo, formed in double-double and rounded
+#   once: u (1 + 7u) (numerics._reciprocal); the product t_j * fl(1/S) rounds: 0.5 ulp.
 _SOFTMAX64 = 0.5 + 2 * (EXP_REL + 1) + 1 + _SUM
 # float64 log_softmax, each entry (z_j - zhat) - log S:
 #   z_j - zhat rounded: 0.5 ulp of d_j, at most 0.5 ulp of the result (|d_j| <= |result|);
