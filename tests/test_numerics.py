@@ -415,3 +415,24 @@ def test_a_tiny_rest_is_summed_without_the_pairwise_sums_error():
     z = np.array([0.0, -41.58883083359672] + 126 * [-78.33568173912732])
     assert _worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= sl.promise("log_softmax").bound
     assert _lse_error(z) <= sl.promise("logsumexp").bound
+
+
+def test_split_sum_has_no_pairwise_error():
+    # Pins numerics._split_sum (the JVP's second mean, softmaxlab.promises):
+    # 1 followed by terms just above half an ulp of 1, which NumPy's pairwise
+    # sum adds to 1 one at a time, rounding up each time (about 15 u of the
+    # sum). The promised error: u |sum| + 4e-6 u sum |p|.
+    from decimal import Decimal
+
+    from softmaxlab.numerics import _split_sum
+
+    u = 2.0**-53
+    p = np.full(128, u * (1 + 2.0**-10))
+    p[0] = 1.0
+    p[1::2] *= -0.75  # mixed signs
+    exact = sum((Decimal(x) for x in p.tolist()), Decimal(0))
+    plain_error = abs(Decimal(float(np.sum(p))) - exact)
+    assert plain_error > 5 * Decimal(u)  # the input defeats the plain sum
+    got = _split_sum(p[None, :], 1)
+    bound = Decimal(u) * (abs(exact) + Decimal(4e-6) * Decimal(float(np.sum(np.abs(p)))))
+    assert abs(Decimal(float(got[0, 0])) - exact) <= bound

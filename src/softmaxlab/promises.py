@@ -87,15 +87,19 @@ _LOGSUMEXP64 = 0.5 + _LOG_NORM
 # and correctly rounded except when the exact value lies within 2^-21 ulp of
 # a midpoint (the float64 value is rounded a second time).
 _NARROW = 0.5 + 2.0**-21
-# softmax_jvp / softmax_vjp, float64, |err_j| <= c u a_j sum_i a_i |v_j - v_i|:
-#   the computed a_i, normalised by their sum, differ from the exact ones by
-#   alpha = 2 * _SOFTMAX64 u relative (ulps to relative: ulp(y) <= 2 u |y|), which
-#   moves the weighted mean by 2 alpha u sum_i a_i |v_i - mu| <= 4 alpha u D_j
-#   (sum_i a_i |v_i - mu| <= 2 D_j for every j); the centring roundings and the
-#   two weighted sums cost (2 gamma + 10) u D_j, gamma < 24 the roundings of
-#   numpy's pairwise sum for L <= 10^4; the final product a_j c_j: alpha + 1.
+# softmax_jvp / softmax_vjp, float64, |err_j| <= c u a_j D_j, D_j = sum_i a_i |v_j - v_i|
+# (the derivation, step by step, is in softmax_jvp's docstring):
+#   the computed a_i have a relative error of at most beta = 2 * _SOFTMAX64 u
+#   (ulps to relative: ulp(y) <= 2 u |y|); with x_i = v_i - v_k exact and
+#   mu' = sum_i a_i x_i, the first mean's error nu cancels to first order;
+#   the second mean, summed nearly error-free (numerics._split_sum), is off by
+#   (beta + 3) u A, A = sum_i a_i |x_i - mu'| <= 2 D_j; the centred entry
+#   costs 2 u |x_j - mu'|, the last difference and product u each and a_j's
+#   error beta: (beta + 4) u |x_j - mu'| <= (beta + 4) u D_j. In all
+#   3 beta + 10, plus 0.01 for the second-order terms (below 10^-8 for
+#   L <= 10^4) and the split sum's remainders (below 4 * 10^-6).
 _ALPHA = 2 * _SOFTMAX64
-_JVP = 5 * _ALPHA + 2 * 24 + 11
+_JVP = 3 * _ALPHA + 10 + 0.01
 
 
 class Promise(NamedTuple):
