@@ -436,3 +436,41 @@ def test_split_sum_has_no_pairwise_error():
     got = _split_sum(p[None, :], 1)
     bound = Decimal(u) * (abs(exact) + Decimal(4e-6) * Decimal(float(np.sum(np.abs(p)))))
     assert abs(Decimal(float(got[0, 0])) - exact) <= bound
+
+
+# ------------------------------------- chunked_softmax at its stated bound ----
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "family", ["wide spread", "one dominant", "ties and near-ties", "-inf entries", "long vectors"]
+)
+@pytest.mark.parametrize("size", [1, 3, 16, 100])
+def test_chunked_softmax_within_its_bound(dtype, family, size):
+    # softmaxlab.promises.chunked_bound: leaf sums of b terms, then at most
+    # `height` merges on a path (n - 1 for any order, ceil(log2 n) for a tree).
+    from softmaxlab.promises import chunked_bound
+
+    length = 2000 if family == "long vectors" else 40
+    z = sl.hard_logits(family, dtype, rows=1 if length > 40 else 4, length=length, seed=7)
+    exact = sl.exact_softmax(z)
+    n = -(-length // size)
+    tree = chunked_bound(length, size, dtype, height=int(np.ceil(np.log2(n))))
+    got = sl.chunked_softmax(z, size, order="tree")
+    assert np.max(sl.ulp_error(got, exact)) <= tree
+    for order in ("left", "right", list(np.random.default_rng(size).permutation(n))):
+        got = sl.chunked_softmax(z, size, order=order)
+        assert np.max(sl.ulp_error(got, exact)) <= chunked_bound(length, size, dtype)
+
+
+def test_chunked_bound_contains_online_bound_and_checks_its_input():
+    from softmaxlab.promises import chunked_bound
+
+    for length in (1, 2, 50):
+        assert chunked_bound(length, 1, height=length - 1) <= sl.online_bound(length)
+    with pytest.raises(ValueError, match="height=5 is impossible for 3 chunks"):
+        chunked_bound(9, 3, height=5)
+    with pytest.raises(ValueError, match="chunk_size=0"):
+        chunked_bound(9, 0)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        chunked_bound(9, 1.5)

@@ -148,8 +148,10 @@ def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
     :math:`v_j - \langle a, v\rangle` is tiny: in float64,
     :math:`|\mathrm{err}_j| \le c\, u\, a_j D_j`,
     :math:`D_j = \sum_i a_i |v_j - v_i|`, with :math:`c` = 49.19 for
-    :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``; plus, where
-    :math:`a_j` is subnormal, its absolute error).
+    :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``), plus, for
+    outputs in the subnormal range (where an ulp is :math:`2^{-1074}`, not a
+    relative size), :math:`6.53 \cdot 2^{-1074} (D_j + a_j \sum_i |v_i -
+    \mu|)` (:math:`\mu = \langle a, v\rangle`) and :math:`2^{-1075}`.
 
     The bound, to first order in :math:`u = 2^{-53}`, assuming what
     :mod:`softmaxlab.promises` assumes of ``np.exp`` (a relative error of at
