@@ -97,7 +97,7 @@ def label_of(family: str, long_length: int) -> str:
 
 
 def lse_error(z: np.ndarray) -> np.ndarray:
-    """logsumexp's errors in ulps of z's dtype at the promised scale, max(|zhat|, |LSE|, LSE - zhat)."""
+    """logsumexp's errors in ulps of z's dtype at the scale max(|zhat|, |LSE|, LSE - zhat)."""
     from decimal import Decimal
 
     got = sl.logsumexp(z).tolist()

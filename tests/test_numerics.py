@@ -169,7 +169,8 @@ def test_logsumexp_error_is_relative_to_the_max():
     exact = float(sl.exact_logsumexp(z)[()])
     assert 2.3e-17 < exact < 2.4e-17
     got = float(sl.logsumexp(z))
-    # The promise: within sl.promise("logsumexp").bound ulps of max(|zhat|, |LSE|, LSE - zhat) = fl(ln 2).
+    # The promise: within sl.promise("logsumexp").bound ulps of
+    # max(|zhat|, |LSE|, LSE - zhat) = fl(ln 2).
     assert abs(got - exact) <= sl.promise("logsumexp").bound * float(sl.ulp(np.log(2.0)))
 
 
@@ -178,9 +179,8 @@ def test_log_softmax_and_logsumexp_agree_with_definitions(z):
     np.testing.assert_allclose(sl.log_softmax(z), np.log(sl.softmax(z)), rtol=1e-13, atol=1e-13)
     # The package's exact reference (decimal, tested against mpmath at 500
     # digits in test_precision.py): log(sum(exp(z))) at a fixed precision
-    # would return 0 for z = [1e-246], where exp(z) rounds to 1.
-    exact = float(sl.exact_logsumexp(z)[()])
-    # The documented bound: a few ulps of max(|zhat|, |LSE|). Relative to the
+    # would return 0 for z = [1e-246], where exp(z) rounds to 1 (_lse_error
+    # uses it). The documented bound: a few ulps of max(|zhat|, |LSE|). Relative to the
     # result alone it cannot hold when zhat < 0 cancels log1p(...): see
     # test_logsumexp_error_is_relative_to_the_max.
     assert _lse_error(z) <= sl.promise("logsumexp").bound
@@ -267,7 +267,7 @@ def _lse_error(z, axis=-1):
     exact = np.atleast_1d(sl.exact_logsumexp(z, axis=axis)).ravel()
     zhat = np.atleast_1d(np.max(z, axis=axis)).ravel()
     worst = 0.0
-    for g, e, m in zip(got.tolist(), exact, zhat.tolist()):
+    for g, e, m in zip(got.tolist(), exact, zhat.tolist(), strict=True):
         if not e.is_finite() or not np.isfinite(m):
             assert sl.ulp_error(np.array([g]), np.array([e]))[0] == 0
             continue
@@ -434,7 +434,7 @@ def test_split_sum_has_no_pairwise_error():
     plain_error = abs(Decimal(float(np.sum(p))) - exact)
     assert plain_error > 5 * Decimal(u)  # the input defeats the plain sum
     got = _split_sum(p[None, :], 1)
-    bound = Decimal(u) * (abs(exact) + Decimal(4e-6) * Decimal(float(np.sum(np.abs(p)))))
+    bound = Decimal(u) * (abs(exact) + Decimal("4e-6") * Decimal(float(np.sum(np.abs(p)))))
     assert abs(Decimal(float(got[0, 0])) - exact) <= bound
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, logits, normalize_axis, same_shape
 from .numerics import _split_sum, _two_sum, softmax
@@ -37,7 +38,9 @@ class JacobianTooLargeError(ValueError):
     """The dense Jacobian would need more memory than the cap allows."""
 
 
-def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarray:
+def softmax_jacobian(
+    z: ArrayLike, *, max_bytes: int = MAX_JACOBIAN_BYTES
+) -> NDArray[np.floating[Any]]:
     r"""Dense softmax Jacobian :math:`J = \operatorname{diag}(a) - a a^\top`.
 
     :math:`J_{ji} = \partial a_j / \partial z_i = a_j(\delta_{ij} - a_i)`:
@@ -105,7 +108,7 @@ def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarr
     return jac
 
 
-def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
+def _product(z: ArrayLike, w: ArrayLike, wname: str, axis: int) -> NDArray[np.floating[Any]]:
     arr, ax = logits(z, axis)
     vec = as_float_array(w, wname)
     normalize_axis(axis, vec.ndim)
@@ -137,7 +140,7 @@ def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
         return a * (centred - delta)
 
 
-def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
+def softmax_jvp(z: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Jacobian-vector product :math:`J v = a \odot (v - \langle a, v\rangle\mathbf{1})`.
 
     The directional derivative of softmax at ``z`` along ``v``, in
@@ -213,7 +216,7 @@ def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
     return _product(z, v, "v", axis)
 
 
-def softmax_vjp(z: Any, u: Any, axis: Any = -1) -> np.ndarray:
+def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Vector-Jacobian product :math:`u^\top J = a \odot (u - \langle a, u\rangle\mathbf{1})`.
 
     The pull-back of an output cotangent ``u`` (for example

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, localcontext
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import logits
 
@@ -85,9 +86,17 @@ _TINY_REST = 2.0**-900
 _EXP_M512 = (float.fromhex("0x1.44109edb20931p-739"), float.fromhex("0x1.68e232c6d0cfbp-793"))
 
 
-def _two_sum(
-    a: Any, b: Any, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-) -> tuple[Any, Any]:
+_Real = float | np.floating[Any] | np.ndarray
+_Out = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@overload
+def _two_sum(a: np.ndarray, b: _Real, out: _Out | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def _two_sum(a: _Real, b: np.ndarray, out: _Out | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def _two_sum(a: float, b: float, out: None = None) -> tuple[float, float]: ...
+def _two_sum(a: _Real, b: _Real, out: _Out | None = None) -> tuple[_Real, _Real]:
     """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``.
 
     The package's one TwoSum (the online normaliser calls it too). Works on
@@ -144,7 +153,7 @@ def _terms(
     kind: int,
     d_out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``target = e^(x - m) (1 + e)`` for a float64 block, ``e`` the exact rounding error of ``x - m``.
+    """``target = e^(x - m) (1 + e)`` for a float64 block, ``e`` the exact error of ``fl(x - m)``.
 
     ``bufs`` are two work arrays of the block's shape. ``kind`` says how ``e``
     is found, all three exactly: 0, TwoSum; 1, Fast2Sum with ``x`` first
@@ -179,7 +188,7 @@ def _terms(
 
 
 def _fast_kinds(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Per row of ``x``, which Fast2Sum gives the exact error of ``x - m`` (1 or 2), or 0 for TwoSum.
+    """Per row of ``x``, the Fast2Sum exact for ``x - m`` (1 or 2), or 0 for TwoSum.
 
     Fast2Sum(a, b) is exact when the exponent of ``a`` is at least that of
     ``b`` (Dekker, 1971). For ``m <= 0`` every ``x <= m`` has ``|x| >= |m|``
@@ -255,13 +264,13 @@ def _block_sums_wide(
         dd = None if d_out is None else d_out[:, c0:c1]
         t = _terms(x[:, c0:c1], nm, bufs[:2], into, kind, dd)
         if cols == length:
-            at: tuple[Any, Any] = (_arange(rows), kstar)
+            at: tuple[np.ndarray, np.ndarray] = (_arange(rows), kstar)
         else:
             here = np.flatnonzero((kstar >= c0) & (kstar < c1))
             at = (here, kstar[here] - c0)
         t[at] = 0.0  # the maximal term, exactly 1, is set aside
         if fixed:
-            sigma: Any = math.ldexp(1.0, bits)
+            sigma: float | np.ndarray = math.ldexp(1.0, bits)
         else:
             sigma = np.ldexp(1.0, np.frexp(np.max(t, axis=1, keepdims=True))[1] + bits)
         q = np.add(t, sigma, out=bufs[0])
@@ -288,7 +297,7 @@ def _arange(n: int) -> np.ndarray:
 
 
 def _fixed_sigma_floor(length: int) -> float:
-    """The smallest rest for which :func:`_block_sums_wide`'s ``fixed=True`` sum is as accurate as its other.
+    """The smallest rest that :func:`_block_sums_wide` sums accurately with ``fixed=True``.
 
     With ``sigma = 2^bits``, ``bits = bitlength(cols) + 1``, every remainder is
     at most ``ulp(sigma) / 2 = 2^(bits - 53)``; NumPy's pairwise sum of a
@@ -327,7 +336,7 @@ _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = 0, 1, 2
 
 
 class _Slices(NamedTuple):
-    """What the kernel knows about every slice (row) of ``x``; arrays of shape (rows, 1) but ``kstar``.
+    """What the kernel knows about every slice (row) of ``x``; (rows, 1) arrays but ``kstar``.
 
     ``rest + rest_lo`` is ``sum_{k != k*} e^(z_k - zhat)``, filled in block by block.
     """
@@ -341,7 +350,7 @@ class _Slices(NamedTuple):
 
 
 def _kernel(x: np.ndarray, mode: int) -> np.ndarray:
-    """softmax, log_softmax (both of ``x``'s shape and dtype) or logsumexp (float64, (rows,)) of the rows of ``x``.
+    """softmax or log_softmax (``x``'s shape and dtype), or logsumexp ((rows,)), of ``x``'s rows.
 
     ``x`` is a C-contiguous (rows, L) matrix, one slice per row, float64 or
     narrower. float64 runs in three phases: (A) over blocks of about
@@ -464,14 +473,14 @@ def _fix_rows(
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Veltkamp's split: ``hi + lo == a`` exactly, each with at most 26 significant bits (|a| < 2^995)."""
+    """Veltkamp's split: ``hi + lo == a`` exactly, each of at most 26 bits (``|a| < 2^995``)."""
     c = a * 134217729.0  # 2^27 + 1
     hi = c - (c - a)
     return hi, a - hi
 
 
 def _reciprocal(s_hi: np.ndarray, s_lo: np.ndarray) -> np.ndarray:
-    """``fl(1 / (s_hi + s_lo))`` to within ``u (1 + 7u)`` relative, for ``1 <= s_hi <= 2^52``, ``|s_lo| <= u s_hi``.
+    """``1 / (s_hi + s_lo)`` within ``u (1 + 7u)``, for ``1 <= s_hi <= 2^52``, ``|s_lo| <= u s_hi``.
 
     ``r = fl(1 / s_hi)``; Dekker's product gives ``p + pe = r s_hi``
     exactly (no FMA needed); ``rho = ((1 - p) - pe) - r s_lo`` is ``1 - r S``
@@ -497,9 +506,9 @@ def _finish_narrow(
     mode: int,
     work: np.ndarray,
 ) -> None:
-    """Write softmax (from the float64 terms) or log_softmax (from the logits) for a float16/float32 row block."""
+    """Write softmax (from float64 terms) or log_softmax for a float16/float32 row block."""
     m0, finite, rest = sl.m0, sl.finite, sl.rest
-    rows, length = x.shape
+    length = x.shape[1]
     cols = min(length, _COLS)
     n = rs.stop - rs.start
     if mode == _SOFTMAX:
@@ -544,7 +553,7 @@ def _scaled_rest(row: np.ndarray, m: float) -> tuple[float, float]:
 
 
 def _as_rows(arr: np.ndarray, ax: int) -> np.ndarray:
-    """The logits as a C-contiguous (rows, L) matrix, one softmax slice per row (a view when possible)."""
+    """The logits as a C-contiguous (rows, L) matrix, one slice per row (a view when possible)."""
     moved = np.moveaxis(arr, ax, -1)
     return np.ascontiguousarray(moved.reshape(-1, moved.shape[-1]))
 
@@ -555,7 +564,7 @@ def _from_rows(out: np.ndarray, arr: np.ndarray, ax: int) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(out.reshape(moved_shape), -1, ax))
 
 
-def softmax(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Softmax along one axis, accurate and overflow-free.
 
     .. math::
@@ -622,7 +631,7 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
         return _from_rows(_kernel(_as_rows(arr, ax), _SOFTMAX), arr, ax)
 
 
-def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
+def log_softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Logarithm of the softmax, computed without forming the softmax.
 
     .. math::
@@ -673,7 +682,7 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
         return _from_rows(_kernel(_as_rows(arr, ax), _LOG_SOFTMAX), arr, ax)
 
 
-def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
+def logsumexp(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Log-sum-exp along one axis, :math:`\operatorname{LSE}(z) = \log\sum_k e^{z_k}`.
 
     Computed as :math:`\hat z + \operatorname{log1p}(\sum_{k \ne k^\ast}
@@ -718,7 +727,7 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
         return out.reshape(arr.shape[:ax] + arr.shape[ax + 1 :]).astype(arr.dtype, copy=False)
 
 
-def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax_shifted(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""The textbook stable softmax: subtract the maximum, exponentiate, divide.
 
     .. math::
@@ -759,7 +768,7 @@ def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:
         return t / np.sum(t, axis=ax, keepdims=True)
 
 
-def softmax_naive(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax_naive(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""The unshifted formula :math:`e^{z_j} / \sum_k e^{z_k}`, as printed in textbooks.
 
     Evaluated in the input's precision with floating-point warnings silenced,

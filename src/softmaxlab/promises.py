@@ -29,9 +29,10 @@ README and chapter 5. :func:`promise` looks one up.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = [
     "EXP_REL",
@@ -44,7 +45,7 @@ __all__ = [
     "promise_table",
 ]
 
-#: Assumed bound on the relative error of ``np.exp`` (float64, normal results), in units of u = 2^-53.
+#: Assumed bound on the relative error of ``np.exp`` (float64, normal results), in u = 2^-53.
 EXP_REL = 1.5
 #: Assumed bound on the relative error of ``np.log1p`` (float64), in units of u = 2^-53.
 LOG1P_REL = 1.5
@@ -173,7 +174,7 @@ PROMISES: tuple[Promise, ...] = (
 )
 
 
-def promise(function: str, dtype: Any = np.float64) -> Promise:
+def promise(function: str, dtype: DTypeLike = np.float64) -> Promise:
     """The promised accuracy of ``function`` (a name in :data:`PROMISES`) for ``dtype``.
 
     ``softmax_vjp`` has the promise of ``softmax_jvp`` (the Jacobian is
@@ -238,8 +239,8 @@ def promise_table() -> str:
     return "\n".join(lines)
 
 
-def online_bound(length: int, dtype: Any = np.float64) -> float:
-    r"""The promised error of :func:`softmaxlab.online_softmax` on a slice of ``length`` logits, in ulps.
+def online_bound(length: int, dtype: DTypeLike = np.float64) -> float:
+    r"""The promised error of :func:`softmaxlab.online_softmax` on ``length`` logits, in ulps.
 
     The stream reads one logit at a time, :math:`d' = d\,e^{m - m'} + e^{x - m'}`
     (work in float64). Each step multiplies the partial sum by a rescaling
@@ -298,7 +299,7 @@ def online_bound(length: int, dtype: Any = np.float64) -> float:
 
 
 def chunked_bound(
-    length: int, chunk_size: int, dtype: Any = np.float64, *, height: int | None = None
+    length: int, chunk_size: int, dtype: DTypeLike = np.float64, *, height: int | None = None
 ) -> float:
     r"""The promised error of :func:`softmaxlab.chunked_softmax` (float64 work), in ulps.
 
