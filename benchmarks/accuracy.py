@@ -17,7 +17,9 @@ NaN are scored) of
 
 then softmaxlab's own worst errors per family, function (softmax, log_softmax,
 logsumexp) and dtype (float64, float32, float16) beside the bound that
-:func:`softmaxlab.promise` states, and a verdict. (The speed goal is measured by
+:func:`softmaxlab.promise` states, and a verdict. The softmax and log-softmax
+errors are measured by :func:`softmaxlab.accuracy_table` (as in chapter 5);
+logsumexp's, on the scale its promise names, here. (The speed goal is measured by
 ``benchmarks/speed.py``.)
 """
 
@@ -68,37 +70,41 @@ LOG_SOFTMAX = {
 }
 
 
-def shape_of(family: str, long_length: int) -> tuple[int, int]:
-    return (1, long_length) if family == "long vectors" else (64, 64)
+ROWS = LENGTH = 64  # every family but the long one: 64 rows of 64 logits
 
 
 def table(dtype, methods: dict, reference, long_length: int, title: str) -> None:
+    """Print worst / median per family and method, measured by :func:`softmaxlab.accuracy_table`."""
     name = np.dtype(dtype).name
+    t = sl.accuracy_table(
+        methods,
+        dtype,
+        reference=reference,
+        rows=ROWS,
+        length=LENGTH,
+        long_length=long_length,
+        seed=2026,
+    )
     print(f"\n{title}, {name}: worst / median error in ulps of {name}")
-    print(f"{'family':<20}" + "".join(f"{m:>20}" for m in methods))
-    for family in sl.HARD_FAMILIES:
-        rows, length = shape_of(family, long_length)
-        z = sl.hard_logits(family, dtype, rows=rows, length=length, seed=2026)
-        exact = reference(z)
-        cells = []
-        for f in methods.values():
-            with np.errstate(all="ignore"):
-                got = np.asarray(f(z)).astype(dtype)
-            err = sl.ulp_error(got, exact)
-            cells.append(f"{np.max(err):.3g} / {np.median(err):.2g}")
-        label = family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
-        print(f"{label:<20}" + "".join(f"{c:>20}" for c in cells))
+    print(f"{'family':<20}" + "".join(f"{m:>20}" for m in t.methods))
+    for k, family in enumerate(t.families):
+        cells = [f"{w:.3g} / {md:.2g}" for w, md in zip(t.worst[k], t.median[k], strict=True)]
+        print(f"{label_of(family, long_length):<20}" + "".join(f"{c:>20}" for c in cells))
+
+
+def label_of(family: str, long_length: int) -> str:
+    return family if family != "long vectors" else f"long, L={long_length:.0e}".replace("+0", "")
 
 
 def lse_error(z: np.ndarray) -> np.ndarray:
-    """logsumexp's errors in ulps of z's dtype at the promised scale, max(|zhat|, |LSE|, LSE - zhat)."""
+    """logsumexp's errors in ulps of z's dtype at the scale max(|zhat|, |LSE|, LSE - zhat)."""
     from decimal import Decimal
 
     got = sl.logsumexp(z).tolist()
     exact = sl.exact_logsumexp(z)
     zhat = np.max(z, axis=-1).astype(np.float64).tolist()
     out = []
-    for g, e, m in zip(got, exact, zhat):
+    for g, e, m in zip(got, exact, zhat, strict=True):
         if not e.is_finite() or not np.isfinite(m):
             out.append(float(sl.ulp_error(np.array([g], dtype=z.dtype), np.array([e]))[0]))
             continue
@@ -112,26 +118,26 @@ def promises(long_length: int) -> bool:
     names = ("softmax", "log_softmax", "logsumexp")
     print("\nsoftmaxlab against its promises (worst error / promised bound, in the promise's unit)")
     ok = True
+    sizes = {"rows": ROWS, "length": LENGTH, "long_length": long_length, "seed": 2026}
     for dtype in (np.float64, np.float32, np.float16):
         name = np.dtype(dtype).name
         print(f"\n{name}: {'family':<18}" + "".join(f"{n:>25}" for n in names))
-        for family in sl.HARD_FAMILIES:
-            rows, length = shape_of(family, long_length)
+        soft = sl.accuracy_table({"softmax": sl.softmax}, dtype, **sizes)
+        log = sl.accuracy_table(
+            {"log_softmax": sl.log_softmax}, dtype, reference=sl.exact_log_softmax, **sizes
+        )
+        for k, family in enumerate(sl.HARD_FAMILIES):
+            rows, length = (1, long_length) if family == "long vectors" else (ROWS, LENGTH)
             z = sl.hard_logits(family, dtype, rows=rows, length=length, seed=2026)
-            errs = [
-                np.max(sl.ulp_error(sl.softmax(z), sl.exact_softmax(z))),
-                np.max(sl.ulp_error(sl.log_softmax(z), sl.exact_log_softmax(z))),
-                np.max(lse_error(z)),
-            ]
+            errs = [soft.worst[k, 0], log.worst[k, 0], np.max(lse_error(z))]
             cells = []
-            for n, err in zip(names, errs):
+            for n, err in zip(names, errs, strict=True):
                 bound = sl.promise(n, dtype).bound
                 ok &= bool(err <= bound)
                 cells.append(f"{err:.4g} / {bound:.8g}")
-            label = (
-                family if family != "long vectors" else f"long, L={length:.0e}".replace("+0", "")
+            print(
+                f"{'':<9}{label_of(family, long_length):<18}" + "".join(f"{c:>25}" for c in cells)
             )
-            print(f"{'':<9}{label:<18}" + "".join(f"{c:>25}" for c in cells))
     print(f"\nevery worst error within its promise: {'yes' if ok else 'NO'}")
     return ok
 

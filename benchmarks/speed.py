@@ -15,6 +15,7 @@ machine they are still noisy, so compare ratios from one run only;
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -42,6 +43,11 @@ def best_times(z: np.ndarray, repeats: int, clock=time.perf_counter) -> dict[str
     return best
 
 
+def load() -> str:
+    """The machine's load averages: timings on a shared machine mean little without them."""
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15, help="interleaved rounds (default 15)")
@@ -54,6 +60,7 @@ def main() -> None:
     print(
         f"best of {args.repeats} interleaved runs ({kind}); ratio = time / time of softmax_shifted"
     )
+    print(f"load average (1, 5, 15 min) at the start: {load()}")
     print(f"{'dtype':<8}{'shape':<13}" + "".join(f"{name:>22}" for name in FUNCS))
     worst = 0.0
     for dtype in (np.float64, np.float32):
@@ -69,6 +76,7 @@ def main() -> None:
                 worst = max(worst, ratio)
                 cells.append(f"{best[name] * 1e3:.2f} ms ({ratio:.2f}x)")
             print(f"{np.dtype(dtype).name:<8}{label:<13}" + "".join(f"{c:>22}" for c in cells))
+    print(f"load average at the end: {load()}")
     print(f"worst ratio: {worst:.2f} (goal: at most 1.5)")
 
 

@@ -140,7 +140,16 @@ def test_shift_invariance(z, c):
     # algorithm's own rounding can differ.
     for f in (sl.softmax, sl.log_softmax):
         np.testing.assert_allclose(f(z + c), f(z), rtol=1e-14, atol=1e-300)
-    np.testing.assert_allclose(sl.logsumexp(z + c), sl.logsumexp(z) + c, rtol=1e-14)
+    # logsumexp's promise is absolute, in ulps of max(|zhat|, |LSE|, LSE - zhat):
+    # LSE(z) + c may cancel (z = (0, 4), c = -4), so the two results are
+    # compared within the sum of their two promised errors (the shift by c is exact).
+    lse, lse_c = sl.logsumexp(z), sl.logsumexp(z + c)
+    zhat = float(np.max(z))
+    scale = max(abs(zhat), abs(float(lse)), float(lse) - zhat)
+    scale_c = max(abs(zhat + c), abs(float(lse_c)), float(lse_c) - zhat - c)
+    bound = sl.promise("logsumexp").bound
+    tol = bound * (float(np.spacing(scale)) + float(np.spacing(scale_c)))
+    assert abs(float(lse_c) - (float(lse) + c)) <= tol
 
 
 @given(logit_vectors())
@@ -160,7 +169,8 @@ def test_logsumexp_error_is_relative_to_the_max():
     exact = float(sl.exact_logsumexp(z)[()])
     assert 2.3e-17 < exact < 2.4e-17
     got = float(sl.logsumexp(z))
-    # The promise: within sl.promise("logsumexp").bound ulps of max(|zhat|, |LSE|, LSE - zhat) = fl(ln 2).
+    # The promise: within sl.promise("logsumexp").bound ulps of
+    # max(|zhat|, |LSE|, LSE - zhat) = fl(ln 2).
     assert abs(got - exact) <= sl.promise("logsumexp").bound * float(sl.ulp(np.log(2.0)))
 
 
@@ -169,9 +179,8 @@ def test_log_softmax_and_logsumexp_agree_with_definitions(z):
     np.testing.assert_allclose(sl.log_softmax(z), np.log(sl.softmax(z)), rtol=1e-13, atol=1e-13)
     # The package's exact reference (decimal, tested against mpmath at 500
     # digits in test_precision.py): log(sum(exp(z))) at a fixed precision
-    # would return 0 for z = [1e-246], where exp(z) rounds to 1.
-    exact = float(sl.exact_logsumexp(z)[()])
-    # The documented bound: a few ulps of max(|zhat|, |LSE|). Relative to the
+    # would return 0 for z = [1e-246], where exp(z) rounds to 1 (_lse_error
+    # uses it). The documented bound: a few ulps of max(|zhat|, |LSE|). Relative to the
     # result alone it cannot hold when zhat < 0 cancels log1p(...): see
     # test_logsumexp_error_is_relative_to_the_max.
     assert _lse_error(z) <= sl.promise("logsumexp").bound
@@ -258,7 +267,7 @@ def _lse_error(z, axis=-1):
     exact = np.atleast_1d(sl.exact_logsumexp(z, axis=axis)).ravel()
     zhat = np.atleast_1d(np.max(z, axis=axis)).ravel()
     worst = 0.0
-    for g, e, m in zip(got.tolist(), exact, zhat.tolist()):
+    for g, e, m in zip(got.tolist(), exact, zhat.tolist(), strict=True):
         if not e.is_finite() or not np.isfinite(m):
             assert sl.ulp_error(np.array([g]), np.array([e]))[0] == 0
             continue
@@ -406,3 +415,62 @@ def test_a_tiny_rest_is_summed_without_the_pairwise_sums_error():
     z = np.array([0.0, -41.58883083359672] + 126 * [-78.33568173912732])
     assert _worst(sl.log_softmax(z), sl.exact_log_softmax(z)) <= sl.promise("log_softmax").bound
     assert _lse_error(z) <= sl.promise("logsumexp").bound
+
+
+def test_split_sum_has_no_pairwise_error():
+    # Pins numerics._split_sum (the JVP's second mean, softmaxlab.promises):
+    # 1 followed by terms just above half an ulp of 1, which NumPy's pairwise
+    # sum adds to 1 one at a time, rounding up each time (about 15 u of the
+    # sum). The promised error: u |sum| + 4e-6 u sum |p|.
+    from decimal import Decimal
+
+    from softmaxlab.numerics import _split_sum
+
+    u = 2.0**-53
+    p = np.full(128, u * (1 + 2.0**-10))
+    p[0] = 1.0
+    p[1::2] *= -0.75  # mixed signs
+    exact = sum((Decimal(x) for x in p.tolist()), Decimal(0))
+    plain_error = abs(Decimal(float(np.sum(p))) - exact)
+    assert plain_error > 5 * Decimal(u)  # the input defeats the plain sum
+    got = _split_sum(p[None, :], 1)
+    bound = Decimal(u) * (abs(exact) + Decimal("4e-6") * Decimal(float(np.sum(np.abs(p)))))
+    assert abs(Decimal(float(got[0, 0])) - exact) <= bound
+
+
+# ------------------------------------- chunked_softmax at its stated bound ----
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "family", ["wide spread", "one dominant", "ties and near-ties", "-inf entries", "long vectors"]
+)
+@pytest.mark.parametrize("size", [1, 3, 16, 100])
+def test_chunked_softmax_within_its_bound(dtype, family, size):
+    # softmaxlab.promises.chunked_bound: leaf sums of b terms, then at most
+    # `height` merges on a path (n - 1 for any order, ceil(log2 n) for a tree).
+    from softmaxlab.promises import chunked_bound
+
+    length = 2000 if family == "long vectors" else 40
+    z = sl.hard_logits(family, dtype, rows=1 if length > 40 else 4, length=length, seed=7)
+    exact = sl.exact_softmax(z)
+    n = -(-length // size)
+    tree = chunked_bound(length, size, dtype, height=int(np.ceil(np.log2(n))))
+    got = sl.chunked_softmax(z, size, order="tree")
+    assert np.max(sl.ulp_error(got, exact)) <= tree
+    for order in ("left", "right", list(np.random.default_rng(size).permutation(n))):
+        got = sl.chunked_softmax(z, size, order=order)
+        assert np.max(sl.ulp_error(got, exact)) <= chunked_bound(length, size, dtype)
+
+
+def test_chunked_bound_contains_online_bound_and_checks_its_input():
+    from softmaxlab.promises import chunked_bound
+
+    for length in (1, 2, 50):
+        assert chunked_bound(length, 1, height=length - 1) <= sl.online_bound(length)
+    with pytest.raises(ValueError, match="height=5 is impossible for 3 chunks"):
+        chunked_bound(9, 3, height=5)
+    with pytest.raises(ValueError, match="chunk_size=0"):
+        chunked_bound(9, 0)
+    with pytest.raises(TypeError, match="chunk_size must be an int"):
+        chunked_bound(9, 1.5)

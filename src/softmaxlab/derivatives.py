@@ -17,9 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, logits, normalize_axis, same_shape
-from .numerics import _two_sum, softmax
+from .numerics import _split_sum, _two_sum, softmax
 
 __all__ = [
     "MAX_JACOBIAN_BYTES",
@@ -37,7 +38,9 @@ class JacobianTooLargeError(ValueError):
     """The dense Jacobian would need more memory than the cap allows."""
 
 
-def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarray:
+def softmax_jacobian(
+    z: ArrayLike, *, max_bytes: int = MAX_JACOBIAN_BYTES
+) -> NDArray[np.floating[Any]]:
     r"""Dense softmax Jacobian :math:`J = \operatorname{diag}(a) - a a^\top`.
 
     :math:`J_{ji} = \partial a_j / \partial z_i = a_j(\delta_{ij} - a_i)`:
@@ -105,7 +108,7 @@ def softmax_jacobian(z: Any, *, max_bytes: int = MAX_JACOBIAN_BYTES) -> np.ndarr
     return jac
 
 
-def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
+def _product(z: ArrayLike, w: ArrayLike, wname: str, axis: int) -> NDArray[np.floating[Any]]:
     arr, ax = logits(z, axis)
     vec = as_float_array(w, wname)
     normalize_axis(axis, vec.ndim)
@@ -122,7 +125,10 @@ def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
         # 2. then on the weighted mean mu1 of hi, and once more on the
         #    weighted mean of what is left, so that each difference formed is
         #    w_j - mu to first order (for a dominant a_k, w_k - mu is tiny and
-        #    comes from the small outputs alone). See softmaxlab.promises for
+        #    comes from the small outputs alone);
+        # 3. that second mean is summed nearly error-free (_split_sum): its
+        #    rounding errors are the only first-order ones that a plain sum
+        #    would multiply by its number of roundings. See softmax_jvp for
         #    the componentwise bound.
         k = np.argmax(a, axis=ax)
         wk = np.take_along_axis(w, np.expand_dims(k, ax), axis=ax)
@@ -130,11 +136,11 @@ def _product(z: Any, w: Any, wname: str, axis: Any) -> np.ndarray:
         total = np.sum(a, axis=ax, keepdims=True)
         mu1 = np.sum(a * hi, axis=ax, keepdims=True) / total
         centred = (hi - mu1) + lo
-        delta = np.sum(a * centred, axis=ax, keepdims=True) / total
+        delta = _split_sum(a * centred, ax) / total
         return a * (centred - delta)
 
 
-def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
+def softmax_jvp(z: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Jacobian-vector product :math:`J v = a \odot (v - \langle a, v\rangle\mathbf{1})`.
 
     The directional derivative of softmax at ``z`` along ``v``, in
@@ -143,9 +149,38 @@ def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
     output's :math:`v_k` and then on the weighted mean, so that the result is
     *componentwise* accurate even where one output dominates and
     :math:`v_j - \langle a, v\rangle` is tiny: in float64,
-    :math:`|\mathrm{err}_j| \le c\, u\, a_j \sum_i a_i |v_j - v_i|` with
-    :math:`c` = 124.3 for :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``;
-    plus, where :math:`a_j` is subnormal, its absolute error).
+    :math:`|\mathrm{err}_j| \le c\, u\, a_j D_j`,
+    :math:`D_j = \sum_i a_i |v_j - v_i|`, with :math:`c` = 49.19 for
+    :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``), plus, for
+    outputs in the subnormal range (where an ulp is :math:`2^{-1074}`, not a
+    relative size), :math:`6.53 \cdot 2^{-1074} (D_j + a_j \sum_i |v_i -
+    \mu|)` (:math:`\mu = \langle a, v\rangle`) and :math:`2^{-1075}`.
+
+    The bound, to first order in :math:`u = 2^{-53}`, assuming what
+    :mod:`softmaxlab.promises` assumes of ``np.exp`` (a relative error of at
+    most ``EXP_REL`` = 1.5 u; ``log1p`` is not used). The computed
+    :math:`\hat a_i = a_i(1 + \delta_i)` are within the softmax promise,
+    6.53 ulp, so :math:`|\delta_i| \le \beta u`, :math:`\beta = 13.06`.
+    With :math:`x_i = v_i - v_k` formed exactly (TwoSum, :math:`k` the
+    largest output) and :math:`\mu' = \sum_i a_i x_i`, the product is
+    :math:`a_j(x_j - \mu')`. The first weighted mean :math:`\mu_1` is off
+    by some :math:`\nu`; the centred :math:`c_i = (x_i - \mu_1) + \eta_i`
+    carries two roundings, :math:`|\eta_i| \le 2u|x_i - \mu'|`. The
+    second mean :math:`\sum_i \hat a_i c_i / \sum_i \hat a_i` is
+    :math:`-\nu + E` with :math:`|E| \le (\beta + 3) u A`,
+    :math:`A = \sum_i a_i |x_i - \mu'|`: :math:`\beta` from the
+    :math:`\delta_i` (their normalisation drops out, since
+    :math:`\sum_i a_i (x_i - \mu') = 0`), 2 from the :math:`\eta_i`, 1 from
+    the products, and its sum is nearly error-free (Rump, Ogita and Oishi's
+    extraction: below :math:`4 \cdot 10^{-6} u A`, where NumPy's plain sum
+    would add :math:`\gamma u A`, :math:`\gamma \approx 25`). So
+    :math:`\nu` cancels, and the result
+    :math:`\hat a_j\,\mathrm{fl}(c_j - \delta)` is off by at most
+    :math:`a_j[(\beta + 4) u |x_j - \mu'| + (\beta + 3) u A]`. Since
+    :math:`|x_j - \mu'| \le D_j` and :math:`A \le 2 D_j`, that is
+    :math:`(3\beta + 10) u a_j D_j = 49.18\, u\, a_j D_j`; the promise
+    adds 0.01 for second-order terms (below :math:`10^{-8}` for
+    :math:`L \le 10^4`).
 
     Parameters
     ----------
@@ -181,7 +216,7 @@ def softmax_jvp(z: Any, v: Any, axis: Any = -1) -> np.ndarray:
     return _product(z, v, "v", axis)
 
 
-def softmax_vjp(z: Any, u: Any, axis: Any = -1) -> np.ndarray:
+def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Vector-Jacobian product :math:`u^\top J = a \odot (u - \langle a, u\rangle\mathbf{1})`.
 
     The pull-back of an output cotangent ``u`` (for example

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, localcontext
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import logits
 
@@ -38,47 +39,64 @@ __all__ = ["log_softmax", "logsumexp", "softmax", "softmax_naive", "softmax_shif
 # logits as a matrix X of shape (rows, L), one slice per row, and walks over it
 # in blocks of about _BLOCK elements (several whole rows when L is short,
 # chunks of _COLS columns of one row when L is long), so that the dozen
-# elementwise passes of a block run from cache. Per block, for float64 input:
+# elementwise passes of a block run from cache. For float64 input, in three
+# phases:
 #
-# 1. d + e = z - zhat exactly (Knuth's TwoSum, _two_sum; Fast2Sum, three
-#    operations instead of six, for rows where it is exact), so the
-#    exponential is taken of the exact difference: e^(d + e) = e^d (1 + e) to
-#    within e^2/2 < 10^-26 (|e| <= ulp(d)/2 <= 2^-43 wherever e^d is not 0).
-# 2. t = e^d (1 + e), formed as e^d + e^d e.
-# 3. The sum of t without one maximal term (exactly 1), split error-free
-#    (after Rump, Ogita and Oishi) on the scale of the chunk's largest other
-#    term: see _block_sums_wide. The result, rest + rest_lo, keeps every digit
-#    of a tiny rest, which log1p needs.
-#
-# Rare slices are redone (_fix_rows): a NaN sum beside a finite maximum (-inf
-# entries, or differences beyond float64's range), and, in log space, a rest
-# below 2^-900, whose subnormal terms have no relative accuracy.
+# A. Per block:
+#    1. d + e = z - zhat exactly (Knuth's TwoSum, _two_sum; Fast2Sum, three
+#       operations instead of six, for rows where it is exact), so the
+#       exponential is taken of the exact difference: e^(d + e) = e^d (1 + e)
+#       to within e^2/2 < 10^-26 (|e| <= ulp(d)/2 <= 2^-43 wherever e^d is not 0).
+#    2. t = e^d (1 + e), formed as e^d + e^d e (softmax keeps t in its output,
+#       log_softmax keeps d there).
+#    3. The sum of t without one maximal term (exactly 1), split error-free
+#       (after Rump, Ogita and Oishi) on one fixed scale, 2^(bitlength(cols) + 1),
+#       with no per-row max and no per-row broadcast: see _block_sums_wide.
+# B. Once, on (rows, 1) arrays: rest + rest_lo, the normalised sum. Rare rows
+#    are redone (_fix_rows): a NaN sum beside a finite maximum (-inf entries,
+#    or differences beyond float64's range); a rest below _fixed_sigma_floor,
+#    split again on its own scale, so that a tiny rest keeps every digit
+#    log1p needs; and, in log space, a rest below 2^-900, whose subnormal terms
+#    have no relative accuracy.
+# C. One pass: softmax multiplies t by fl(1 / (1 + rest + rest_lo)), formed
+#    within u (1 + 7u) (_reciprocal); log_softmax subtracts log1p(rest) from
+#    d. logsumexp adds log1p(rest) to zhat.
 #
 # float16 and float32 input is computed in float64 without steps 1 and 3
 # (float64 carries 29 or more spare bits, so its plain rounding errors are far
-# below half an ulp of the input's dtype); the maximal term is left out of the
-# sum by its index. Then softmax divides by 1 + rest (first-order corrected
-# for the low part in float64), log_softmax subtracts log1p(rest) from
-# z - zhat, and logsumexp adds it to zhat. The bounds this gives are derived
-# in softmaxlab.promises.
+# below half an ulp of the input's dtype), each block finished while in
+# cache; the maximal term is left out of the sum by its index. The bounds
+# this gives are derived in softmaxlab.promises.
 #
 # The summation order along a row is fixed by _COLS alone (np.sum of each
-# chunk, chunks added left to right), so how many rows a block holds (_BLOCK)
-# changes no result, bit for bit.
+# chunk, chunks added left to right), and every per-row decision depends on
+# the row alone, so how many rows a block holds (_BLOCK) changes no result,
+# bit for bit.
 
-#: Elements per block: three float64 work arrays of 256 KiB stay in a core's L2 cache.
+#: Elements per block: a block of logits and its four float64 work arrays, 256 KiB each.
 _BLOCK = 1 << 15
 #: Columns per chunk of a long row; fixes the order in which a row is summed.
 _COLS = 1 << 15
+#: Roundings per term of NumPy's pairwise sum of a chunk (at most 16 + 3 + log2(_COLS / 128))
+#: plus the sequential sum over at most 31 chunks (L <= 10^6), rounded up.
+_SMALL_SUM_ROUNDINGS = 60
 #: Below this, the rest of a row is recomputed from scaled terms (subnormal terms).
 _TINY_REST = 2.0**-900
 #: e^-512 as a sum of two float64 numbers (computed with mpmath at 60 digits).
 _EXP_M512 = (float.fromhex("0x1.44109edb20931p-739"), float.fromhex("0x1.68e232c6d0cfbp-793"))
 
 
-def _two_sum(
-    a: Any, b: Any, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-) -> tuple[Any, Any]:
+_Real = float | np.floating[Any] | np.ndarray
+_Out = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@overload
+def _two_sum(a: np.ndarray, b: _Real, out: _Out | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def _two_sum(a: _Real, b: np.ndarray, out: _Out | None = None) -> tuple[np.ndarray, np.ndarray]: ...
+@overload
+def _two_sum(a: float, b: float, out: None = None) -> tuple[float, float]: ...
+def _two_sum(a: _Real, b: _Real, out: _Out | None = None) -> tuple[_Real, _Real]:
     """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``.
 
     The package's one TwoSum (the online normaliser calls it too). Works on
@@ -103,10 +121,39 @@ def _two_sum(
     return s, err
 
 
+def _split_sum(p: np.ndarray, axis: int) -> np.ndarray:
+    """``sum(p, axis, keepdims=True)`` of float64 terms of any sign, nearly error-free.
+
+    Rump, Ogita and Oishi's extraction: with ``2^e >= max |p|`` and ``sigma
+    = 2^(e + bitlength(L) + 1)``, ``q = (p + sigma) - sigma`` and ``r = p -
+    q`` are exact, the ``q`` are multiples of ``ulp(sigma) / 2`` whose sum is
+    exact in any order, and ``|r| <= ulp(sigma) / 2``. NumPy's pairwise sum of
+    the ``r`` (at most ``g`` roundings each) is then off by at most ``g u L
+    2^(bitlength(L) + 1 - 52) max|p|``, and the result by that plus one
+    rounding, ``u |sum|``: for ``L <= 10^4`` and ``g <= 24``, below ``2 *
+    10^-6 u sum |p|``, where the plain sum's bound is ``g u sum |p|``.
+    Where ``sigma`` would overflow (``max |p|`` near float64's limit), the
+    plain sum is returned.
+    """
+    length = p.shape[axis]
+    amax = np.max(np.abs(p), axis=axis, keepdims=True)
+    one = np.ones((), dtype=p.dtype)  # sigma in p's dtype: no promotion
+    sigma = np.ldexp(one, np.frexp(amax)[1] + int(length).bit_length() + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = (p + sigma) - sigma
+        split = np.sum(q, axis=axis, keepdims=True) + np.sum(p - q, axis=axis, keepdims=True)
+    return np.where(np.isfinite(sigma), split, np.sum(p, axis=axis, keepdims=True))
+
+
 def _terms(
-    xb: np.ndarray, neg_m: np.ndarray, bufs: list[np.ndarray], target: np.ndarray, kind: int
+    xb: np.ndarray,
+    neg_m: np.ndarray,
+    bufs: list[np.ndarray],
+    target: np.ndarray,
+    kind: int,
+    d_out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``target = e^(x - m) (1 + e)`` for a float64 block, ``e`` the exact rounding error of ``x - m``.
+    """``target = e^(x - m) (1 + e)`` for a float64 block, ``e`` the exact error of ``fl(x - m)``.
 
     ``bufs`` are two work arrays of the block's shape. ``kind`` says how ``e``
     is found, all three exactly: 0, TwoSum; 1, Fast2Sum with ``x`` first
@@ -116,27 +163,32 @@ def _terms(
     ``x - m`` is ``-inf`` or near float64's limit, ``e`` can be NaN
     (``-inf - (-inf)``, or an overflowing intermediate) while ``e^d = 0``;
     the caller redoes such slices with kind 3, so the common case pays
-    nothing for them.
+    nothing for them. ``neg_m`` is ``-m`` of shape (rows, 1) or already
+    broadcast to the block's shape (NumPy's loops over a stride-0 column are
+    about twice as slow as over a full array, so a kernel that uses ``-m``
+    twice fills one first). ``d_out``, when given, receives ``d = fl(x - m)``
+    (log_softmax's first term); otherwise ``d`` is formed in ``target``.
     """
+    d_buf = target if d_out is None else d_out
     if kind == 1:  # Fast2Sum(x, -m): d = x - m, e = -m - (d - x)
-        d = np.add(xb, neg_m, out=target)
+        d = np.add(xb, neg_m, out=d_buf)
         e = np.subtract(d, xb, out=bufs[0])
         np.subtract(neg_m, e, out=e)
     elif kind == 2:  # Fast2Sum(-m, x): d = x - m, e = x - (d + m)
-        d = np.add(xb, neg_m, out=target)
+        d = np.add(xb, neg_m, out=d_buf)
         e = np.subtract(d, neg_m, out=bufs[0])
         np.subtract(xb, e, out=e)
     else:
-        d, e = _two_sum(neg_m, xb, out=(target, bufs[0], bufs[1]))
+        d, e = _two_sum(neg_m, xb, out=(d_buf, bufs[0], bufs[1]))
         if kind == 3:
             np.copyto(e, 0.0, where=~np.isfinite(e))
-    t = np.exp(d, out=d)
+    t = np.exp(d, out=target)
     np.multiply(t, e, out=e)
     return np.add(t, e, out=t)
 
 
 def _fast_kinds(x: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Per row of ``x``, which Fast2Sum gives the exact error of ``x - m`` (1 or 2), or 0 for TwoSum.
+    """Per row of ``x``, the Fast2Sum exact for ``x - m`` (1 or 2), or 0 for TwoSum.
 
     Fast2Sum(a, b) is exact when the exponent of ``a`` is at least that of
     ``b`` (Dekker, 1971). For ``m <= 0`` every ``x <= m`` has ``|x| >= |m|``
@@ -158,20 +210,39 @@ def _block_sums_wide(
     kstar: np.ndarray,
     kinds: np.ndarray,
     target: np.ndarray | None,
-    work: list,
+    work: list[np.ndarray],
+    *,
+    fixed: bool = False,
+    d_out: np.ndarray | None = None,
+    normalise: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``rest + rest_lo = sum_{k != k*} e^(x_k - m)(1 + e_k)`` per row of a float64 row block ``x``.
 
-    The split sum, chunk by chunk: with ``tmax`` the chunk's largest term
-    (the maximal term ``k*`` set aside) and ``sigma = 2^(bitlength(cols) + 1)
-    2^ceil(log2 tmax)``, the leading parts ``q = (t + sigma) - sigma`` are
-    multiples of ``ulp(sigma)`` whose sum over the chunk is exact in any
-    order, and the remainders ``r = t - q`` are exact and below ``ulp(sigma)
-    / 2``, about ``2^-36`` of ``tmax``: their sum's rounding errors are far
-    below ``u`` times the rest, however small the rest is. The chunks' exact
-    leading sums are accumulated with TwoSum. ``target`` (shape of ``x``,
-    float64) receives the terms when given (with 1 at ``k*``); ``work`` holds
-    three float64 arrays of at least a chunk's shape.
+    The split sum, chunk by chunk: with ``tmax`` a power of two at least the
+    chunk's largest term (the maximal term ``k*`` set aside) and ``sigma =
+    2^(bitlength(cols) + 1) tmax``, the leading parts ``q = (t + sigma) -
+    sigma`` are multiples of ``ulp(sigma)`` whose sum over the chunk is exact
+    in any order, and the remainders ``r = t - q`` are exact and below
+    ``ulp(sigma) / 2``. The chunks' exact leading sums are accumulated with
+    TwoSum. Two choices of ``tmax``:
+
+    * ``fixed=False``: the chunk's largest term, rounded up to a power of two
+      (a max pass per chunk). The remainders are about ``2^-36`` of ``tmax``,
+      so their sum's rounding errors are far below ``u`` times the rest,
+      however small the rest is.
+    * ``fixed=True``: ``tmax = 1`` (every term is at most 1), one scalar
+      ``sigma`` for every row: no max pass, no per-row broadcast. The
+      remainders' sum then has an absolute error below ``_SMALL_SUM_ROUNDINGS
+      u L ulp(sigma) / 2``, which is below ``u`` times the rest / 100 only when
+      the rest is at least :func:`_fixed_sigma_floor`; the caller redoes the
+      rows below it with ``fixed=False``.
+
+    ``target`` (shape of ``x``, float64) receives the terms when given (with
+    1 at ``k*``); ``d_out`` (shape of ``x``) receives ``fl(x - m)`` when
+    given; ``work`` holds four float64 arrays of at least a chunk's shape.
+    With ``normalise=False`` the two parts are returned as summed (``hi``
+    exact, ``lo`` far smaller), for the caller to pass through TwoSum once
+    for all rows.
     """
     rows, length = x.shape
     cols = min(length, _COLS)
@@ -181,23 +252,64 @@ def _block_sums_wide(
     hi = np.zeros((rows, 1))
     lo = np.zeros((rows, 1))
     small = np.zeros((rows, 1))
+    full_neg_m = None
+    if rows > 1 and kind in (1, 2):  # -m is used twice per element: broadcast it once
+        full_neg_m = work[3][:rows, :cols]
+        np.copyto(full_neg_m, neg_m)
     for c0 in range(0, length, cols):
         c1 = min(length, c0 + cols)
         bufs = [w[:rows, : c1 - c0] for w in work]
         into = bufs[2] if target is None else target[:, c0:c1]
-        t = _terms(x[:, c0:c1], neg_m, bufs[:2], into, kind)
-        here = np.flatnonzero((kstar >= c0) & (kstar < c1))
-        at = (here, kstar[here] - c0)
+        nm = neg_m if full_neg_m is None else full_neg_m[:, : c1 - c0]
+        dd = None if d_out is None else d_out[:, c0:c1]
+        t = _terms(x[:, c0:c1], nm, bufs[:2], into, kind, dd)
+        if cols == length:
+            at: tuple[np.ndarray, np.ndarray] = (_arange(rows), kstar)
+        else:
+            here = np.flatnonzero((kstar >= c0) & (kstar < c1))
+            at = (here, kstar[here] - c0)
         t[at] = 0.0  # the maximal term, exactly 1, is set aside
-        sigma = np.ldexp(1.0, np.frexp(np.max(t, axis=1, keepdims=True))[1] + bits)
+        if fixed:
+            sigma: float | np.ndarray = math.ldexp(1.0, bits)
+        else:
+            sigma = np.ldexp(1.0, np.frexp(np.max(t, axis=1, keepdims=True))[1] + bits)
         q = np.add(t, sigma, out=bufs[0])
         q -= sigma
-        hi, err = _two_sum(hi, np.sum(q, axis=1, keepdims=True))
-        lo += err
+        if cols == length:  # one chunk: its leading sum is exact, nothing to accumulate
+            hi = np.sum(q, axis=1, keepdims=True)
+        else:
+            hi, err = _two_sum(hi, np.sum(q, axis=1, keepdims=True))
+            lo += err
         np.subtract(t, q, out=q)
         small += np.sum(q, axis=1, keepdims=True)
         t[at] = 1.0
+    if not normalise:
+        return hi, lo + small
     return _two_sum(hi, lo + small)
+
+
+_ARANGE = np.arange(_BLOCK)
+
+
+def _arange(n: int) -> np.ndarray:
+    """``np.arange(n)``, a view of one array made once when ``n <= _BLOCK``."""
+    return _ARANGE[:n] if n <= _ARANGE.size else np.arange(n)
+
+
+def _fixed_sigma_floor(length: int) -> float:
+    """The smallest rest that :func:`_block_sums_wide` sums accurately with ``fixed=True``.
+
+    With ``sigma = 2^bits``, ``bits = bitlength(cols) + 1``, every remainder is
+    at most ``ulp(sigma) / 2 = 2^(bits - 53)``; NumPy's pairwise sum of a
+    chunk and the chunks' sequential sum make at most ``_SMALL_SUM_ROUNDINGS``
+    roundings per remainder, so the remainders' sum is off by at most
+    ``_SMALL_SUM_ROUNDINGS u L 2^(bits - 53)``. That is at most ``u rest /
+    100`` when ``rest >= 100 _SMALL_SUM_ROUNDINGS L 2^(bits - 53)``: the
+    error the promises budget for the split sum (``promises._SUM``, 0.03 u)
+    then covers it.
+    """
+    bits = int(min(length, _COLS)).bit_length() + 1
+    return 100.0 * _SMALL_SUM_ROUNDINGS * length * math.ldexp(1.0, bits - 53)
 
 
 def _block_sums_narrow(
@@ -224,7 +336,7 @@ _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = 0, 1, 2
 
 
 class _Slices(NamedTuple):
-    """What the kernel knows about every slice (row) of ``x``; arrays of shape (rows, 1) but ``kstar``.
+    """What the kernel knows about every slice (row) of ``x``; (rows, 1) arrays but ``kstar``.
 
     ``rest + rest_lo`` is ``sum_{k != k*} e^(z_k - zhat)``, filled in block by block.
     """
@@ -238,76 +350,154 @@ class _Slices(NamedTuple):
 
 
 def _kernel(x: np.ndarray, mode: int) -> np.ndarray:
-    """softmax, log_softmax (both of ``x``'s shape and dtype) or logsumexp (float64, (rows,)) of the rows of ``x``.
+    """softmax or log_softmax (``x``'s shape and dtype), or logsumexp ((rows,)), of ``x``'s rows.
 
     ``x`` is a C-contiguous (rows, L) matrix, one slice per row, float64 or
-    narrower. Rows are processed in blocks of about ``_BLOCK`` elements; when
-    a row fits in one chunk (``L <= _COLS``) every block is finished while it
-    is in cache, otherwise a second pass over the blocks divides (softmax) or
-    subtracts (log_softmax).
+    narrower. float64 runs in three phases: (A) over blocks of about
+    ``_BLOCK`` elements, the terms (softmax: in the output), ``d = fl(z -
+    zhat)`` (log_softmax: in the output) and the split sums; (B) once for all
+    rows, the rare rows redone and the normaliser; (C) one pass that
+    multiplies by the reciprocal (softmax) or subtracts the log (log_softmax).
+    Per-row arithmetic thus runs once on (rows, 1) arrays, not once per
+    block. Narrower input finishes each block while it is in cache.
     """
     rows, length = x.shape
-    wide = x.dtype == np.float64
     cols = min(length, _COLS)
     per = max(1, min(rows, _BLOCK // cols))
-    one_pass = cols == length
     kstar = np.argmax(x, axis=1)
-    m = x[np.arange(rows), kstar][:, None].astype(np.float64)
+    m = x[_arange(rows), kstar][:, None].astype(np.float64)
     finite = np.isfinite(m)
     m0 = np.where(finite, m, 0.0)
     sl = _Slices(kstar, m, m0, finite, np.empty((rows, 1)), np.zeros((rows, 1)))
-    kinds = _fast_kinds(x, m0) if wide else None
-    work = [np.empty((per, cols)) for _ in range(3 if wide else 2)]
     out = None if mode == _LOGSUMEXP else np.empty(x.shape, dtype=x.dtype)
+    if x.dtype != np.float64:
+        return _kernel_narrow(x, mode, sl, out, per)
+    kinds = _fast_kinds(x, m0)
+    work = [np.empty((per, cols)) for _ in range(4)]
+    store = out if mode == _SOFTMAX else None  # softmax keeps the terms in its output
+    d_store = out if mode == _LOG_SOFTMAX else None  # log_softmax keeps d there
+    for r0 in range(0, rows, per):  # phase A
+        rs = slice(r0, min(rows, r0 + per))
+        sl.rest[rs], sl.rest_lo[rs] = _block_sums_wide(
+            x[rs],
+            m0[rs],
+            kstar[rs],
+            kinds[rs],
+            None if store is None else store[rs],
+            work,
+            fixed=True,
+            d_out=None if d_store is None else d_store[rs],
+            normalise=False,
+        )
+    # phase B
+    sl.rest[:], sl.rest_lo[:] = _two_sum(sl.rest, sl.rest_lo)
+    _fix_rows(x, sl, kinds, store, work, log_space=mode != _SOFTMAX)
+    if mode == _LOGSUMEXP:
+        return np.where(finite, m + np.log1p(np.where(finite, sl.rest, 0.0)), m)[:, 0]
+    assert out is not None
+    if mode == _SOFTMAX:  # phase C: a = t * fl(1 / S), S = 1 + rest + rest_lo
+        s_hi, s_lo = _two_sum(1.0, sl.rest)
+        out *= np.where(finite, _reciprocal(s_hi, s_lo + sl.rest_lo), np.nan)
+    else:  # phase C: log a = d - log1p(rest)
+        out -= np.where(finite, np.log1p(np.where(finite, sl.rest, 0.0)), np.nan)
+    return out
+
+
+def _kernel_narrow(
+    x: np.ndarray, mode: int, sl: _Slices, out: np.ndarray | None, per: int
+) -> np.ndarray:
+    """:func:`_kernel` for float16/float32 rows, computed in float64."""
+    rows, length = x.shape
+    cols = min(length, _COLS)
+    one_pass = cols == length
+    work = [np.empty((per, cols)) for _ in range(2)]
     store = None  # where softmax keeps the terms e^(z - zhat) (float64)
     if mode == _SOFTMAX:
-        store = out if wide else (work[1] if one_pass else np.empty(x.shape))
+        store = work[1] if one_pass else np.empty(x.shape)
     for r0 in range(0, rows, per):
         rs = slice(r0, min(rows, r0 + per))
         n = rs.stop - r0
         terms = None if store is None else (store[:n] if store is work[1] else store[rs])
-        if wide:
-            sl.rest[rs], sl.rest_lo[rs] = _block_sums_wide(
-                x[rs], m0[rs], kstar[rs], kinds[rs], terms, work
-            )
-            _fix_rows(x, rs, sl, terms, work, log_space=mode != _SOFTMAX)
-        else:
-            sl.rest[rs] = _block_sums_narrow(x[rs], m0[rs], kstar[rs], terms, work[0])
+        sl.rest[rs] = _block_sums_narrow(x[rs], sl.m0[rs], sl.kstar[rs], terms, work[0])
         if one_pass and out is not None:
-            _finish(x, rs, sl, out, terms, mode, work[0])
+            _finish_narrow(x, rs, sl, out, terms, mode, work[0])
     if mode == _LOGSUMEXP:
-        return np.where(finite, m + np.log1p(np.where(finite, sl.rest, 0.0)), m)[:, 0]
+        finite = sl.finite
+        return np.where(finite, sl.m + np.log1p(np.where(finite, sl.rest, 0.0)), sl.m)[:, 0]
+    assert out is not None
     if not one_pass:
         for r0 in range(0, rows, per):
             rs = slice(r0, min(rows, r0 + per))
-            _finish(x, rs, sl, out, None if store is None else store[rs], mode, work[0])
+            _finish_narrow(x, rs, sl, out, None if store is None else store[rs], mode, work[0])
     return out
 
 
 def _fix_rows(
-    x: np.ndarray, rs: slice, sl: _Slices, terms: np.ndarray | None, work: list, log_space: bool
+    x: np.ndarray,
+    sl: _Slices,
+    kinds: np.ndarray,
+    terms: np.ndarray | None,
+    work: list[np.ndarray],
+    log_space: bool,
 ) -> None:
-    """The rare slices of a float64 row block: NaN sums redone, subnormal rests rescaled."""
-    r0 = rs.start
+    """The rare float64 slices: NaN sums redone, small rests re-split, subnormal rests rescaled."""
     m0, kstar, finite, rest, rest_lo = sl.m0, sl.kstar, sl.finite, sl.rest, sl.rest_lo
+    floor = _fixed_sigma_floor(x.shape[1])
+    per = work[0].shape[0]  # rows per redo, as many as the work arrays hold
+    if not np.any(finite & ~(rest >= floor)):  # the common case: nothing to redo
+        return
     # A sum that is NaN although zhat is finite comes from -inf entries or
     # differences beyond float64's range (a NaN rounding error beside e^d = 0):
     # redo those rows with the error cleaned.
-    bad = np.flatnonzero(finite[rs, 0] & np.isnan(rest[rs, 0]))
-    if bad.size:
-        rows = bad + r0
-        redo = None if terms is None else np.empty((bad.size, x.shape[1]))
-        rest[rows], rest_lo[rows] = _block_sums_wide(
-            x[rows], m0[rows], kstar[rows], np.full(bad.size, 3), redo, work
-        )
-        if terms is not None:
-            terms[bad] = redo
+    bad = np.flatnonzero(finite[:, 0] & np.isnan(rest[:, 0]))
+    for chunk in np.array_split(bad, max(1, -(-bad.size // per))):
+        if chunk.size:
+            redo = None if terms is None else np.empty((chunk.size, x.shape[1]))
+            rest[chunk], rest_lo[chunk] = _block_sums_wide(
+                x[chunk], m0[chunk], kstar[chunk], np.full(chunk.size, 3), redo, work
+            )
+            if terms is not None:
+                terms[chunk] = redo
+    # A rest below the fixed split's floor is split again on its own scale
+    # (the terms do not change, only how their sum is formed).
+    low = np.flatnonzero(finite[:, 0] & (rest[:, 0] < floor))
+    low = np.setdiff1d(low, bad, assume_unique=True)
+    for chunk in np.array_split(low, max(1, -(-low.size // per))):
+        if chunk.size:
+            rest[chunk], rest_lo[chunk] = _block_sums_wide(
+                x[chunk], m0[chunk], kstar[chunk], kinds[chunk], None, work
+            )
     if log_space:
-        for k in np.flatnonzero(finite[rs, 0] & (rest[rs, 0] < _TINY_REST)) + r0:
+        for k in np.flatnonzero(finite[:, 0] & (rest[:, 0] < _TINY_REST)):
             rest[k, 0], rest_lo[k, 0] = _scaled_rest(x[k], float(m0[k, 0]))
 
 
-def _finish(
+def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split: ``hi + lo == a`` exactly, each of at most 26 bits (``|a| < 2^995``)."""
+    c = a * 134217729.0  # 2^27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _reciprocal(s_hi: np.ndarray, s_lo: np.ndarray) -> np.ndarray:
+    """``1 / (s_hi + s_lo)`` within ``u (1 + 7u)``, for ``1 <= s_hi <= 2^52``, ``|s_lo| <= u s_hi``.
+
+    ``r = fl(1 / s_hi)``; Dekker's product gives ``p + pe = r s_hi``
+    exactly (no FMA needed); ``rho = ((1 - p) - pe) - r s_lo`` is ``1 - r S``
+    to within ``3u |rho| + u^2``, ``1 - p`` exactly (Sterbenz: ``p`` is within
+    ``2u`` of 1) and ``|rho| <= 2u``; then ``1/S = r (1 + rho + rho^2 + ...)``
+    and ``fl(r + r rho)`` rounds once, the rest being ``O(u^2)``.
+    """
+    r = 1.0 / s_hi
+    p = r * s_hi
+    rh, rl = _split(r)
+    sh, sl_ = _split(s_hi)
+    pe = ((rh * sh - p) + rh * sl_ + rl * sh) + rl * sl_
+    rho = ((1.0 - p) - pe) - r * s_lo
+    return r + r * rho
+
+
+def _finish_narrow(
     x: np.ndarray,
     rs: slice,
     sl: _Slices,
@@ -316,38 +506,25 @@ def _finish(
     mode: int,
     work: np.ndarray,
 ) -> None:
-    """Write softmax (from the terms) or log_softmax (from the logits) for a row block."""
-    m0, finite, rest, rest_lo = sl.m0, sl.finite, sl.rest, sl.rest_lo
-    rows, length = x.shape
+    """Write softmax (from float64 terms) or log_softmax for a float16/float32 row block."""
+    m0, finite, rest = sl.m0, sl.finite, sl.rest
+    length = x.shape[1]
     cols = min(length, _COLS)
     n = rs.stop - rs.start
     if mode == _SOFTMAX:
-        s_hi, s_lo = _two_sum(1.0, rest[rs])
-        if x.dtype == np.float64:
-            s_hi = np.where(finite[rs], s_hi, np.nan)
-            # a = t / (s_hi + s_lo) = q - q s_lo / s_hi to first order, q = t / s_hi.
-            correction = -((s_lo + rest_lo[rs]) / s_hi)
-            for c0 in range(0, length, cols):
-                a = out[rs, c0 : c0 + cols]
-                a /= s_hi
-                tmp = np.multiply(a, correction, out=work[:n, : a.shape[1]])
-                a += tmp
-        else:
-            # float64 has 29 or more spare bits: a reciprocal and a product cost
-            # far less than half an ulp of the result's dtype.
-            inv = np.where(finite[rs], 1.0 / s_hi, np.nan)
-            for c0 in range(0, length, cols):
-                np.multiply(terms[:, c0 : c0 + cols], inv, out=out[rs, c0 : c0 + cols])
+        # float64 has 29 or more spare bits: a reciprocal and a product cost
+        # far less than half an ulp of the result's dtype.
+        assert terms is not None
+        s_hi = 1.0 + rest[rs]
+        inv = np.where(finite[rs], 1.0 / s_hi, np.nan)
+        for c0 in range(0, length, cols):
+            np.multiply(terms[:, c0 : c0 + cols], inv, out=out[rs, c0 : c0 + cols])
         return
     log_norm = np.where(finite[rs], np.log1p(np.where(finite[rs], rest[rs], 0.0)), np.nan)
     for c0 in range(0, length, cols):
         o = out[rs, c0 : c0 + cols]
-        if x.dtype == np.float64:
-            np.subtract(x[rs, c0 : c0 + cols], m0[rs], out=o)
-            o -= log_norm
-        else:
-            w = np.subtract(x[rs, c0 : c0 + cols], m0[rs], out=work[:n, : o.shape[1]])
-            np.subtract(w, log_norm, out=o)
+        w = np.subtract(x[rs, c0 : c0 + cols], m0[rs], out=work[:n, : o.shape[1]])
+        np.subtract(w, log_norm, out=o)
 
 
 def _scaled_rest(row: np.ndarray, m: float) -> tuple[float, float]:
@@ -376,7 +553,7 @@ def _scaled_rest(row: np.ndarray, m: float) -> tuple[float, float]:
 
 
 def _as_rows(arr: np.ndarray, ax: int) -> np.ndarray:
-    """The logits as a C-contiguous (rows, L) matrix, one softmax slice per row (a view when possible)."""
+    """The logits as a C-contiguous (rows, L) matrix, one slice per row (a view when possible)."""
     moved = np.moveaxis(arr, ax, -1)
     return np.ascontiguousarray(moved.reshape(-1, moved.shape[-1]))
 
@@ -387,7 +564,7 @@ def _from_rows(out: np.ndarray, arr: np.ndarray, ax: int) -> np.ndarray:
     return np.ascontiguousarray(np.moveaxis(out.reshape(moved_shape), -1, ax))
 
 
-def softmax(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Softmax along one axis, accurate and overflow-free.
 
     .. math::
@@ -401,8 +578,9 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
     matter: the rounding error :math:`e_j` of :math:`d_j = \mathrm{fl}(z_j -
     \hat z)` is recovered exactly (TwoSum, or Fast2Sum where it is exact) and
     folded in as :math:`e^{d_j}(1 + e_j)`; the sum is split without error into
-    exact leading parts and small remainders; and the quotient by the leading
-    part of the sum is corrected to first order for the rest. The promised
+    exact leading parts and small remainders; and the terms are multiplied by
+    the reciprocal of the whole sum, formed within :math:`u(1 + 7u)`
+    (Dekker's exact product, no FMA needed). The promised
     error (:func:`softmaxlab.promise`, derived in :mod:`softmaxlab.promises`
     assuming that NumPy's ``exp`` has a relative error of at most 1.5 u) is
     6.53 ulp in float64, for every finite input, against hundreds for
@@ -453,7 +631,7 @@ def softmax(z: Any, axis: Any = -1) -> np.ndarray:
         return _from_rows(_kernel(_as_rows(arr, ax), _SOFTMAX), arr, ax)
 
 
-def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
+def log_softmax(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Logarithm of the softmax, computed without forming the softmax.
 
     .. math::
@@ -504,7 +682,7 @@ def log_softmax(z: Any, axis: Any = -1) -> np.ndarray:
         return _from_rows(_kernel(_as_rows(arr, ax), _LOG_SOFTMAX), arr, ax)
 
 
-def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
+def logsumexp(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""Log-sum-exp along one axis, :math:`\operatorname{LSE}(z) = \log\sum_k e^{z_k}`.
 
     Computed as :math:`\hat z + \operatorname{log1p}(\sum_{k \ne k^\ast}
@@ -549,7 +727,7 @@ def logsumexp(z: Any, axis: Any = -1) -> np.ndarray:
         return out.reshape(arr.shape[:ax] + arr.shape[ax + 1 :]).astype(arr.dtype, copy=False)
 
 
-def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax_shifted(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""The textbook stable softmax: subtract the maximum, exponentiate, divide.
 
     .. math::
@@ -590,7 +768,7 @@ def softmax_shifted(z: Any, axis: Any = -1) -> np.ndarray:
         return t / np.sum(t, axis=ax, keepdims=True)
 
 
-def softmax_naive(z: Any, axis: Any = -1) -> np.ndarray:
+def softmax_naive(z: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
     r"""The unshifted formula :math:`e^{z_j} / \sum_k e^{z_k}`, as printed in textbooks.
 
     Evaluated in the input's precision with floating-point warnings silenced,

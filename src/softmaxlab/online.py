@@ -627,6 +627,15 @@ def chunked_softmax(
     ``chunk_size = 1`` is the online recurrence read one logit at a time (with
     ``order="left"``); ``chunk_size >= L`` is the three-pass safe softmax.
 
+    Accuracy (float64 work, the default): within
+    :func:`softmaxlab.promises.chunked_bound` ``(L, chunk_size)`` ulps for any
+    ``order``, :math:`0.5 + (\mathrm{EXP\_REL} + 2) + (\mathrm{EXP\_REL} + 1) +
+    (b - 1) + h\,(\mathrm{EXP\_REL} + 3)` with :math:`b` the chunk size,
+    :math:`n = \lceil L / b \rceil` chunks and :math:`h` the most merges on a
+    chunk's path (:math:`n - 1`; :math:`\lceil \log_2 n \rceil` for
+    ``order="tree"``, pass it as ``height``): the leaf sums' and the merges'
+    roundings, derived there as :func:`softmaxlab.online_bound` is.
+
     Parameters
     ----------
     z : array_like, shape (..., L, ...)

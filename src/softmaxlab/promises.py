@@ -29,21 +29,23 @@ README and chapter 5. :func:`promise` looks one up.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = [
     "EXP_REL",
     "LOG1P_REL",
     "PROMISES",
     "Promise",
+    "chunked_bound",
     "online_bound",
     "promise",
     "promise_table",
 ]
 
-#: Assumed bound on the relative error of ``np.exp`` (float64, normal results), in units of u = 2^-53.
+#: Assumed bound on the relative error of ``np.exp`` (float64, normal results), in u = 2^-53.
 EXP_REL = 1.5
 #: Assumed bound on the relative error of ``np.log1p`` (float64), in units of u = 2^-53.
 LOG1P_REL = 1.5
@@ -51,16 +53,19 @@ LOG1P_REL = 1.5
 MAX_LENGTH = 10**6
 
 # The rounding errors of the split sum's small parts, relative to the sum:
-# at most g * 2^-36 with g < 60 roundings for L <= 10^6 (numpy's pairwise sum
-# of a chunk, then the chunks in order): below 10^-9 ulp. Bounded here by 0.03
-# ulp to cover the leading parts' TwoSum accumulation as well.
+# split on the rest's own scale, at most g * 2^-36 with g < 60 roundings for
+# L <= 10^6 (numpy's pairwise sum of a chunk, then the chunks in order): below
+# 10^-9 ulp; split on the fixed scale 2^(bitlength(cols) + 1), at most u / 100
+# (rows whose rest is below numerics._fixed_sigma_floor are split again on
+# their own scale). Bounded here by 0.03 ulp to cover the leading parts'
+# TwoSum accumulation as well.
 _SUM = 0.03
 
 # float64 softmax, each entry a_j = t_j / S:
 #   t_j = exp(d_j) (1 + e_j) rounded: (EXP_REL + 1) u;
 #   S, a weighted mean of such errors: (EXP_REL + 1) u (+ the split sum's);
-#   the quotient t_j / S_hi rounded: u; its first-order correction for S_lo
-#   removes S_lo / S_hi exactly to first order; the final addition rounds: 0.5 ulp.
+#   the reciprocal of S = S_hi + S_lo, formed in double-double and rounded
+#   once: u (1 + 7u) (numerics._reciprocal); the product t_j * fl(1/S) rounds: 0.5 ulp.
 _SOFTMAX64 = 0.5 + 2 * (EXP_REL + 1) + 1 + _SUM
 # float64 log_softmax, each entry (z_j - zhat) - log S:
 #   z_j - zhat rounded: 0.5 ulp of d_j, at most 0.5 ulp of the result (|d_j| <= |result|);
@@ -84,15 +89,19 @@ _LOGSUMEXP64 = 0.5 + _LOG_NORM
 # and correctly rounded except when the exact value lies within 2^-21 ulp of
 # a midpoint (the float64 value is rounded a second time).
 _NARROW = 0.5 + 2.0**-21
-# softmax_jvp / softmax_vjp, float64, |err_j| <= c u a_j sum_i a_i |v_j - v_i|:
-#   the computed a_i, normalised by their sum, differ from the exact ones by
-#   alpha = 2 * _SOFTMAX64 u relative (ulps to relative: ulp(y) <= 2 u |y|), which
-#   moves the weighted mean by 2 alpha u sum_i a_i |v_i - mu| <= 4 alpha u D_j
-#   (sum_i a_i |v_i - mu| <= 2 D_j for every j); the centring roundings and the
-#   two weighted sums cost (2 gamma + 10) u D_j, gamma < 24 the roundings of
-#   numpy's pairwise sum for L <= 10^4; the final product a_j c_j: alpha + 1.
+# softmax_jvp / softmax_vjp, float64, |err_j| <= c u a_j D_j, D_j = sum_i a_i |v_j - v_i|
+# (the derivation, step by step, is in softmax_jvp's docstring):
+#   the computed a_i have a relative error of at most beta = 2 * _SOFTMAX64 u
+#   (ulps to relative: ulp(y) <= 2 u |y|); with x_i = v_i - v_k exact and
+#   mu' = sum_i a_i x_i, the first mean's error nu cancels to first order;
+#   the second mean, summed nearly error-free (numerics._split_sum), is off by
+#   (beta + 3) u A, A = sum_i a_i |x_i - mu'| <= 2 D_j; the centred entry
+#   costs 2 u |x_j - mu'|, the last difference and product u each and a_j's
+#   error beta: (beta + 4) u |x_j - mu'| <= (beta + 4) u D_j. In all
+#   3 beta + 10, plus 0.01 for the second-order terms (below 10^-8 for
+#   L <= 10^4) and the split sum's remainders (below 4 * 10^-6).
 _ALPHA = 2 * _SOFTMAX64
-_JVP = 5 * _ALPHA + 2 * 24 + 11
+_JVP = 3 * _ALPHA + 10 + 0.01
 
 
 class Promise(NamedTuple):
@@ -160,12 +169,12 @@ PROMISES: tuple[Promise, ...] = (
         _ceil2(_JVP),
         "u a_j sum_i a_i |v_j - v_i|",
         False,
-        "componentwise, L <= 10^4; plus the subnormal ulps of a_j",
+        "componentwise, L <= 10^4; plus 6.53 * 2^-1074 (D_j + a_j sum_i |v_i - mu|) + 2^-1075",
     ),
 )
 
 
-def promise(function: str, dtype: Any = np.float64) -> Promise:
+def promise(function: str, dtype: DTypeLike = np.float64) -> Promise:
     """The promised accuracy of ``function`` (a name in :data:`PROMISES`) for ``dtype``.
 
     ``softmax_vjp`` has the promise of ``softmax_jvp`` (the Jacobian is
@@ -230,8 +239,8 @@ def promise_table() -> str:
     return "\n".join(lines)
 
 
-def online_bound(length: int, dtype: Any = np.float64) -> float:
-    r"""The promised error of :func:`softmaxlab.online_softmax` on a slice of ``length`` logits, in ulps.
+def online_bound(length: int, dtype: DTypeLike = np.float64) -> float:
+    r"""The promised error of :func:`softmaxlab.online_softmax` on ``length`` logits, in ulps.
 
     The stream reads one logit at a time, :math:`d' = d\,e^{m - m'} + e^{x - m'}`
     (work in float64). Each step multiplies the partial sum by a rescaling
@@ -282,6 +291,90 @@ def online_bound(length: int, dtype: Any = np.float64) -> float:
         raise ValueError(f"length={length} is too small; expected an integer >= 1")
     name = np.dtype(dtype).name
     wide = 0.5 + (EXP_REL + 2) + int(length) * (EXP_REL + 3)
+    if name == "float64":
+        return wide
+    if name in ("float32", "float16"):
+        return 0.5 + wide * 2.0 ** -(29 if name == "float32" else 42)
+    raise TypeError(f"dtype must be float16, float32 or float64, got {name}")
+
+
+def chunked_bound(
+    length: int, chunk_size: int, dtype: DTypeLike = np.float64, *, height: int | None = None
+) -> float:
+    r"""The promised error of :func:`softmaxlab.chunked_softmax` (float64 work), in ulps.
+
+    Derived as :func:`online_bound` is, with the chunks in place of single
+    logits. With :math:`b = \min(\text{chunk\_size}, L)` and
+    :math:`n = \lceil L / b \rceil` chunks:
+
+    * each chunk's normaliser is a sum of at most :math:`b` terms
+      :math:`e^{z_k - m_c}`, each within ``EXP_REL + 1`` u (the exponential
+      and the folded-in rounding error of :math:`z_k - m_c`), summed with at
+      most :math:`b - 1` roundings (positive terms: the sum's relative error
+      is at most :math:`(b - 1) u` in any order);
+    * each merge on a chunk's path to the root multiplies its normaliser by a
+      factor :math:`e^{m_c - M}` within ``EXP_REL + 1`` u and rounds a product
+      and a sum: ``EXP_REL + 3`` u; a path has at most ``height`` merges,
+      :math:`n - 1` for any order (the default), :math:`\lceil \log_2 n
+      \rceil` for ``order="tree"``;
+    * the output :math:`e^{z_j - m} / d` adds, as in :func:`online_bound`,
+      ``EXP_REL + 2`` u and half an ulp.
+
+    .. math::
+
+        0.5 + (\mathrm{EXP\_REL} + 2) + (\mathrm{EXP\_REL} + 1) + (b - 1)
+        + h\,(\mathrm{EXP\_REL} + 3) \text{ ulp}.
+
+    ``chunk_size = 1`` with ``height = L - 1`` is at most :func:`online_bound`
+    (the stream is the left fold of one-logit chunks). For float16/float32
+    logits the float64 result is rounded once more, as in :func:`online_bound`.
+
+    Parameters
+    ----------
+    length : int
+        The slice's length :math:`L \ge 1`.
+    chunk_size : int
+        Entries per chunk, at least 1.
+    dtype : float16, float32 or float64, default float64
+        The logits' dtype (the result's); the work is float64.
+    height : int, optional
+        The most merges on any chunk's path to the root; default :math:`n - 1`.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    TypeError
+        If a size is not an int or ``dtype`` is not a supported float.
+    ValueError
+        If ``length`` or ``chunk_size`` is below 1, or ``height`` is negative
+        or more than :math:`n - 1`.
+
+    Examples
+    --------
+    >>> from softmaxlab.promises import chunked_bound
+    >>> chunked_bound(1000, 1000)  # one chunk: the three-pass softmax, 999 roundings
+    1005.5
+    >>> chunked_bound(1000, 100, height=4)  # ten chunks merged as a balanced tree
+    123.5
+    """
+    sizes = {"length": length, "chunk_size": chunk_size}
+    if height is not None:
+        sizes["height"] = height
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if length < 1 or chunk_size < 1:
+        raise ValueError(f"length={length} and chunk_size={chunk_size}: both must be integers >= 1")
+    b = min(int(chunk_size), int(length))
+    n = -(-int(length) // b)
+    h = n - 1 if height is None else int(height)
+    if not 0 <= h <= n - 1:
+        raise ValueError(f"height={height} is impossible for {n} chunks; expected 0 to {n - 1}")
+    wide = 0.5 + (EXP_REL + 2) + (EXP_REL + 1) + (b - 1) + h * (EXP_REL + 3)
+    name = np.dtype(dtype).name
     if name == "float64":
         return wide
     if name in ("float32", "float16"):
