@@ -324,3 +324,18 @@ def test_binder_spec_is_up_to_date_and_on_the_pinned_python():
     assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}", (
         f"binder/runtime.txt asks for {runtime}; the pinned environment runs Python {sys.version.split()[0]}"
     )
+
+
+# ------------------------------------------------------------ README ----
+
+
+def test_the_readme_states_the_promises_the_package_makes():
+    """The README copies sl.promise_table() and the JVP constant: they must not drift."""
+    import softmaxlab as sl
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"```text\n{sl.promise_table().rstrip()}\n```" in readme, (
+        "README.md's promise table differs from sl.promise_table(): paste its output"
+    )
+    jvp = sl.promise("softmax_jvp").bound
+    assert f"|err_j| <= {jvp:.4g} u a_j" in readme, f"README.md does not state the JVP constant {jvp}"
