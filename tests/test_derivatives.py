@@ -137,7 +137,7 @@ def test_jacobian_refuses_when_too_large():
     z = np.zeros(20_000)  # 20_000^2 * 8 bytes = 3.0 GiB > 1 GiB
     with pytest.raises(
         sl.JacobianTooLargeError,
-        match=r"would take 3\.0 GiB .* Use softmax_jvp\(z, v\) or softmax_vjp\(z, u\)",
+        match=r"would take 3\.0 GiB .* Use softmax_jvp\(z, v\) or softmax_vjp\(z, g\)",
     ):
         sl.softmax_jacobian(z)
     assert issubclass(sl.JacobianTooLargeError, ValueError)
@@ -153,7 +153,7 @@ def test_jacobian_bad_cap(bad):
 
 @pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
 def test_products_refuse_to_broadcast(product):
-    name = "v" if product is sl.softmax_jvp else "u"
+    name = "v" if product is sl.softmax_jvp else "g"
     with pytest.raises(
         ValueError,
         match=rf"{name} has shape \(1, 3\) but z has shape \(2, 3\); they must match exactly",
@@ -167,7 +167,7 @@ def test_products_refuse_to_broadcast(product):
 
 @pytest.mark.parametrize("product", [sl.softmax_jvp, sl.softmax_vjp])
 def test_products_reject_bad_vectors(product):
-    name = "v" if product is sl.softmax_jvp else "u"
+    name = "v" if product is sl.softmax_jvp else "g"
     with pytest.raises(TypeError, match=rf"{name} has complex dtype"):
         product(np.zeros(2), np.array([1j, 0j]))
     with pytest.raises(TypeError, match=rf"{name} must be an array of real numbers, got a str"):

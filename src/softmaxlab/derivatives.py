@@ -87,8 +87,8 @@ def softmax_jacobian(
         raise JacobianTooLargeError(
             f"the dense Jacobian for z of shape {arr.shape} would take {n_bytes / 2**30:.1f} GiB "
             f"(L = {L}: L*L = {L * L:,} numbers per vector), more than max_bytes = "
-            f"{max_bytes / 2**30:.1f} GiB. Use softmax_jvp(z, v) or softmax_vjp(z, u), "
-            "which compute J v and u^T J in O(L) memory without forming J"
+            f"{max_bytes / 2**30:.1f} GiB. Use softmax_jvp(z, v) or softmax_vjp(z, g), "
+            "which compute J v and g^T J in O(L) memory without forming J"
         )
     a = softmax(arr)
     jac = -(a[..., :, None] * a[..., None, :])
@@ -149,8 +149,8 @@ def softmax_jvp(z: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     output's :math:`v_k` and then on the weighted mean, so that the result is
     *componentwise* accurate even where one output dominates and
     :math:`v_j - \langle a, v\rangle` is tiny: in float64,
-    :math:`|\mathrm{err}_j| \le c\, u\, a_j D_j`,
-    :math:`D_j = \sum_i a_i |v_j - v_i|`, with :math:`c` = 49.19 for
+    :math:`|\mathrm{err}_j| \le C\, u\, a_j D_j`,
+    :math:`D_j = \sum_i a_i |v_j - v_i|`, with :math:`C` = 49.19 for
     :math:`L \le 10^4` (``softmaxlab.promise("softmax_jvp")``), plus, for
     outputs in the subnormal range (where an ulp is :math:`2^{-1074}`, not a
     relative size), :math:`6.53 \cdot 2^{-1074} (D_j + a_j \sum_i |v_i -
@@ -159,23 +159,23 @@ def softmax_jvp(z: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     The bound, to first order in :math:`u = 2^{-53}`, assuming what
     :mod:`softmaxlab.promises` assumes of ``np.exp`` (a relative error of at
     most ``EXP_REL`` = 1.5 u; ``log1p`` is not used). The computed
-    :math:`\hat a_i = a_i(1 + \delta_i)` are within the softmax promise,
-    6.53 ulp, so :math:`|\delta_i| \le \beta u`, :math:`\beta = 13.06`.
+    :math:`\hat a_i = a_i(1 + \theta_i)` are within the softmax promise,
+    6.53 ulp, so :math:`|\theta_i| \le \beta u`, :math:`\beta = 13.06`.
     With :math:`x_i = v_i - v_k` formed exactly (TwoSum, :math:`k` the
     largest output) and :math:`\mu' = \sum_i a_i x_i`, the product is
     :math:`a_j(x_j - \mu')`. The first weighted mean :math:`\mu_1` is off
-    by some :math:`\nu`; the centred :math:`c_i = (x_i - \mu_1) + \eta_i`
+    by some :math:`\phi`; the centred :math:`\tilde x_i = (x_i - \mu_1) + \eta_i`
     carries two roundings, :math:`|\eta_i| \le 2u|x_i - \mu'|`. The
-    second mean :math:`\sum_i \hat a_i c_i / \sum_i \hat a_i` is
-    :math:`-\nu + E` with :math:`|E| \le (\beta + 3) u A`,
+    second mean :math:`\psi = \sum_i \hat a_i \tilde x_i / \sum_i \hat a_i` is
+    :math:`-\phi + E` with :math:`|E| \le (\beta + 3) u A`,
     :math:`A = \sum_i a_i |x_i - \mu'|`: :math:`\beta` from the
-    :math:`\delta_i` (their normalisation drops out, since
+    :math:`\theta_i` (their normalisation drops out, since
     :math:`\sum_i a_i (x_i - \mu') = 0`), 2 from the :math:`\eta_i`, 1 from
     the products, and its sum is nearly error-free (Rump, Ogita and Oishi's
     extraction: below :math:`4 \cdot 10^{-6} u A`, where NumPy's plain sum
-    would add :math:`\gamma u A`, :math:`\gamma \approx 25`). So
-    :math:`\nu` cancels, and the result
-    :math:`\hat a_j\,\mathrm{fl}(c_j - \delta)` is off by at most
+    would add about :math:`25 u A`). So
+    :math:`\phi` cancels, and the result
+    :math:`\hat a_j\,\mathrm{fl}(\tilde x_j - \psi)` is off by at most
     :math:`a_j[(\beta + 4) u |x_j - \mu'| + (\beta + 3) u A]`. Since
     :math:`|x_j - \mu'| \le D_j` and :math:`A \le 2 D_j`, that is
     :math:`(3\beta + 10) u a_j D_j = 49.18\, u\, a_j D_j`; the promise
@@ -216,10 +216,10 @@ def softmax_jvp(z: ArrayLike, v: ArrayLike, axis: int = -1) -> NDArray[np.floati
     return _product(z, v, "v", axis)
 
 
-def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
-    r"""Vector-Jacobian product :math:`u^\top J = a \odot (u - \langle a, u\rangle\mathbf{1})`.
+def softmax_vjp(z: ArrayLike, g: ArrayLike, axis: int = -1) -> NDArray[np.floating[Any]]:
+    r"""Vector-Jacobian product :math:`g^\top J = a \odot (g - \langle a, g\rangle\mathbf{1})`.
 
-    The pull-back of an output cotangent ``u`` (for example
+    The pull-back of an output cotangent ``g`` (for example
     :math:`\partial \ell / \partial a`) to the logits, as in backpropagation.
     :math:`J` is symmetric, so this is the same formula as :func:`softmax_jvp`
     (and the same componentwise bound); both names exist so that code says
@@ -229,7 +229,7 @@ def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floati
     ----------
     z : array_like, shape (..., L, ...)
         Logits.
-    u : array_like, same shape as ``z``
+    g : array_like, same shape as ``z``
         Cotangent vector(s). Not broadcast: shapes must match exactly.
     axis : int, default -1
         The softmax axis.
@@ -237,12 +237,12 @@ def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floati
     Returns
     -------
     numpy.ndarray
-        Same shape as ``z``; dtype is the common floating type of ``z`` and ``u``.
+        Same shape as ``z``; dtype is the common floating type of ``z`` and ``g``.
 
     Raises
     ------
     ValueError
-        If ``u``'s shape differs from ``z``'s, or for bad logits or axis.
+        If ``g``'s shape differs from ``z``'s, or for bad logits or axis.
     TypeError
         If either input is not real-valued.
 
@@ -250,8 +250,8 @@ def softmax_vjp(z: ArrayLike, u: ArrayLike, axis: int = -1) -> NDArray[np.floati
     --------
     >>> import numpy as np
     >>> from softmaxlab import softmax_vjp, softmax_jacobian
-    >>> z, u = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, -1.0])
-    >>> np.allclose(softmax_vjp(z, u), u @ softmax_jacobian(z))
+    >>> z, g = np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, -1.0])
+    >>> np.allclose(softmax_vjp(z, g), g @ softmax_jacobian(z))
     True
     """
-    return _product(z, u, "u", axis)
+    return _product(z, g, "g", axis)
