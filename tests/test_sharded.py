@@ -249,9 +249,9 @@ def test_device_mesh_and_settings_errors():
     with pytest.raises(TypeError, match="axis_name must be a str"):
         sl.device_mesh(2, axis_name=3)
     assert sl.device_mesh(2, devices=jax.devices()[2:]).devices.tolist() == jax.devices()[2:]
-    with pytest.raises(TypeError, match="cpu_devices must be an int, got str"):
+    with pytest.raises(TypeError, match="cpu_devices must be an int >= 1, got str"):
         sl.book_settings(cpu_devices="4")
-    with pytest.raises(ValueError, match="cpu_devices must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="cpu_devices must be an int >= 1, got 0"):
         sl.book_settings(cpu_devices=0)
     jax.devices()  # JAX has started with four devices
     with pytest.raises(

@@ -198,7 +198,8 @@ def check(
         raise ValueError(f"check({label!r}): give one kind of tolerance, got {' and '.join(given)}")
     if (atol is None) != (why is None):
         raise ValueError(
-            f'check({label!r}): an absolute tolerance needs its reason: pass atol= together with why="..."'
+            f"check({label!r}): an absolute tolerance needs its reason: "
+            'pass atol= together with why="..."'
         )
     if why is not None and not isinstance(why, str):
         raise TypeError(f"check({label!r}): why must be a string, got {type(why).__name__}")
@@ -209,14 +210,12 @@ def check(
             raise ValueError(
                 f"check({label!r}): {name} must be a finite non-negative number, got {v!r}"
             )
-    if not given:
-        rtol = 1e-12
-
     c_in = np.asarray(computed)
     r_obj = np.asarray(reference)
     if c_in.shape != r_obj.shape:
         raise ValueError(
-            f"check({label!r}): computed has shape {c_in.shape} but reference has shape {r_obj.shape}"
+            f"check({label!r}): computed has shape {c_in.shape} "
+            f"but reference has shape {r_obj.shape}"
         )
     c = c_in.astype(np.float64)
     r = r_obj.astype(np.float64)
@@ -240,9 +239,10 @@ def check(
         elif atol is not None:
             err = diff
             bound, verdict = float(atol), f"within {_shown(float(atol))} absolute ({why})"
-        else:
+        else:  # relative: rtol, or 1e-12 when no tolerance is given
             err = np.where(diff == 0, 0.0, diff / np.abs(r))
-            bound, verdict = float(rtol), f"within {_shown(float(rtol))} relative"
+            bound = 1e-12 if rtol is None else float(rtol)
+            verdict = f"within {_shown(bound)} relative"
     # A NaN error (a NaN against a number) is never within the bound.
     ok = np.isfinite(err) & (err <= bound)
     passed = bool(np.all(ok))
