@@ -80,7 +80,7 @@ def test_lines_fit_80_columns_with_seven_methods():
         assert lines[0] == f"{stat} error in ulps of float64"
         assert len(lines) == 2 + len(sl.HARD_FAMILIES)
         assert max(map(len, lines)) <= 80
-    assert str(t).split("\n") == t.lines("worst") + [""] + t.lines("median")
+    assert str(t).split("\n") == [*t.lines("worst"), "", *t.lines("median")]
 
 
 @pytest.mark.parametrize(

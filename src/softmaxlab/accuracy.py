@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._validation import finite_real, float_dtype, integer
 from .precision import HARD_FAMILIES, exact_softmax, hard_logits, ulp_error
@@ -102,10 +101,10 @@ class AccuracyTable:
 
 
 def accuracy_table(
-    methods: Mapping[str, Callable[[np.ndarray], Any]],
-    dtype: Any = np.float64,
+    methods: Mapping[str, Callable[[NDArray[np.floating]], ArrayLike]],
+    dtype: DTypeLike = np.float64,
     *,
-    reference: Callable[[np.ndarray], Any] = exact_softmax,
+    reference: Callable[[NDArray[np.floating]], ArrayLike] = exact_softmax,
     families: Sequence[str] = HARD_FAMILIES,
     rows: int = 32,
     length: int = 32,

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array
 from .precision import ulp_error
@@ -41,7 +40,7 @@ def decade_bound(x: float) -> str:
     return f"< 1e{math.floor(math.log10(x)) + 1:+03d}".replace("+", "")
 
 
-def flat(arrays: Any) -> np.ndarray:
+def flat(arrays: Iterable[ArrayLike]) -> NDArray[np.float64]:
     """Concatenate arrays of any shapes into one float64 vector.
 
     The chapters check a claim on many cases of different sizes at once:
@@ -259,8 +258,8 @@ def check(
 
 
 def finite_difference_jacobian(
-    f: Callable[[np.ndarray], Any], z: Any, *, step: float | None = None
-) -> np.ndarray:
+    f: Callable[[NDArray[np.float64]], ArrayLike], z: ArrayLike, *, step: float | None = None
+) -> NDArray[np.float64]:
     r"""Jacobian of ``f`` at ``z`` by central differences, in float64.
 
     .. math::
