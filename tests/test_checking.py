@@ -246,11 +246,22 @@ def test_import_softmaxlab_loads_neither_jax_nor_matplotlib():
     import subprocess
     import sys
 
+    # importlib.metadata (a tenth of a second) is read for __version__ on first use.
     code = (
-        "import sys, softmaxlab; "
-        "print(sorted(m for m in ('jax', 'matplotlib.pyplot') if m in sys.modules))"
+        "import sys, softmaxlab; print(sorted(m for m in "
+        "('jax', 'matplotlib.pyplot', 'importlib.metadata') if m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_version_is_pyproject_s():
+    """The version is written once, in pyproject.toml; the package reads it from there."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    with pyproject.open("rb") as f:
+        assert sl.__version__ == tomllib.load(f)["project"]["version"]

@@ -31,8 +31,6 @@ Every chapter of the book imports it. Modules, each with one purpose:
   and its deterministic printing.
 """
 
-from importlib import metadata as _metadata
-
 from ._glue import GLUED, glue
 from .accuracy import AccuracyTable, accuracy_table, reduction_bound
 from .attention import attention_backward, attention_forward, masked_softmax
@@ -114,6 +112,18 @@ _LAZY = dict.fromkeys(_SHARDED, "sharded")
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":
+        # The version is written once, in pyproject.toml; the installed
+        # metadata carries it. Read on first use: importlib.metadata alone
+        # costs about a tenth of a second at import.
+        from importlib import metadata
+
+        try:
+            version = metadata.version("softmaxlab")
+        except metadata.PackageNotFoundError:  # a source tree, not installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
     if name in _LAZY:
         import importlib
 
@@ -211,9 +221,3 @@ __all__ = [
     "glue",
     "GLUED",
 ]
-
-# The version is written once, in pyproject.toml; the installed metadata carries it.
-try:
-    __version__ = _metadata.version("softmaxlab")
-except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
-    __version__ = "0+unknown"
