@@ -151,11 +151,14 @@ bench: $(BENCH_STAMP)  ## accuracy and speed benchmark (BENCH_ARGS=--quick for a
 	$(BIN)/python benchmarks/speed.py
 
 # ruff (lint rules and formatting: pyproject.toml, chapters/ruff.toml for the
-# notebooks) and mypy --strict on the package.
+# notebooks) and mypy --strict on the package. All three run, so one run
+# shows every finding; the target fails if any of them found something.
 lint: $(STAMP)  ## ruff check, ruff format --check and mypy (zero findings)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	@status=0; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/ruff format --check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 # Plant errors in a copy of softmaxlab and check that strict nbval on the
 # chapters that rely on each function fails (scripts/mutants.py lists them).

@@ -59,7 +59,8 @@ def check_every_name_documented(app: Sphinx, doctree: nodes.document) -> None:
         if name not in documented:
             LOGGER.warning(
                 f"{PACKAGE}.{name} is exported but not documented on the API page: add an "
-                f"`automodule` of its module ({_home(name) or 'no module lists it in __all__'}) to {API_DOCNAME}.md",
+                f"`automodule` of its module ({_home(name) or 'no module lists it in __all__'}) to "
+                f"{API_DOCNAME}.md",
                 location=API_DOCNAME,
             )
         elif name not in summarised:

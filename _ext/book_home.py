@@ -65,7 +65,8 @@ def normalise_home(value: str | None) -> str | None:
     match = _GITHUB.match(value.strip())
     if not match:
         raise ValueError(
-            f"{ENV}={value!r} is not a GitHub repository: expected https://github.com/OWNER/NAME or OWNER/NAME "
+            f"{ENV}={value!r} is not a GitHub repository: expected https://github.com/OWNER/NAME "
+            "or OWNER/NAME "
             "(the Colab and Binder buttons need a GitHub repository)"
         )
     return f"https://github.com/{match.group(1)}/{match.group(2)}"

@@ -24,7 +24,7 @@ U = mpmath.mpf(2) ** -53
 def worst_relative(f_np, f_mp, xs: np.ndarray) -> tuple[float, float]:
     got = f_np(xs)
     worst, where = 0.0, float("nan")
-    for g, x in zip(got.tolist(), xs.tolist()):
+    for g, x in zip(got.tolist(), xs.tolist(), strict=True):
         exact = f_mp(mpmath.mpf(x))
         err = float(abs(mpmath.mpf(g) - exact) / (abs(exact) * U))
         if err > worst:
@@ -43,14 +43,16 @@ def main() -> None:
     )
     r = np.exp(rng.uniform(np.log(1e-300), np.log(1e6), n))
     e, ex = worst_relative(np.exp, mpmath.exp, d)
-    l, lx = worst_relative(np.log1p, mpmath.log1p, r)
+    lg, lx = worst_relative(np.log1p, mpmath.log1p, r)
     print(
-        f"np.exp,   d in [-708, 0]:  worst relative error {e:.3f} u (at {ex!r}); assumed <= {EXP_REL} u"
+        f"np.exp,   d in [-708, 0]:  worst relative error {e:.3f} u (at {ex!r}); assumed <= "
+        f"{EXP_REL} u"
     )
     print(
-        f"np.log1p, r in (0, 1e6]:   worst relative error {l:.3f} u (at {lx!r}); assumed <= {LOG1P_REL} u"
+        f"np.log1p, r in (0, 1e6]:   worst relative error {lg:.3f} u (at {lx!r}); assumed <= "
+        f"{LOG1P_REL} u"
     )
-    if e > EXP_REL or l > LOG1P_REL:
+    if e > EXP_REL or lg > LOG1P_REL:
         raise SystemExit("an assumption of softmaxlab.promises is false on this machine")
 
 

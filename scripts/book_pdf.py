@@ -59,7 +59,9 @@ table { max-width: 100%; }
 .bd-sidebar-primary, .bd-sidebar-secondary, .bd-header, .bd-footer,
 button, .dropdown-toggle { display: none !important; }
 /* Solutions (dropdowns folded on screen) print open. */
-.admonition.dropdown > *, .toggle-hidden { display: block !important; visibility: visible !important; }
+.admonition.dropdown > *, .toggle-hidden {
+  display: block !important; visibility: visible !important;
+}
 details > * { display: block !important; }
 pre, .highlight pre { white-space: pre-wrap !important; word-break: break-word; font-size: 8.5pt; }
 .cell_output pre { font-size: 8pt; }
@@ -146,7 +148,8 @@ def print_document(html_dir: Path, pages: list[str]) -> str:
         for details in article.find_all("details"):
             details["open"] = ""
         bodies.append(
-            f'<div class="pdf-page" id="page-{slug}"><article class="bd-article">{article.decode_contents()}</article></div>'
+            f'<div class="pdf-page" id="page-{slug}"><article '
+            f'class="bd-article">{article.decode_contents()}</article></div>'
         )
     links = "\n".join(f'<link rel="stylesheet" href="{href}">' for href in head_links)
     return f"""<!DOCTYPE html>
@@ -215,7 +218,7 @@ def fix_outline(pdf: Path, titles: list[tuple[int, str]]) -> int:
     for depth in range(1, 7):
         names = [t for level, t in titles if level <= depth]
         if len(names) == len(entries):
-            for entry, name in zip(entries, names):
+            for entry, name in zip(entries, names, strict=True):
                 entry[NameObject("/Title")] = TextStringObject(name)
             break
     writer.add_metadata({"/Title": TITLE, "/Author": "The softmaxlab authors"})
@@ -301,7 +304,8 @@ def main(argv: list[str]) -> int:
 
     pages = len(PdfReader(output).pages)
     print(
-        f"wrote {output}: {pages} pages in {times['total_s']:.1f} s (MathJax done after {times['typeset_s']:.1f} s)"
+        f"wrote {output}: {pages} pages in {times['total_s']:.1f} s (MathJax done after "
+        f"{times['typeset_s']:.1f} s)"
     )
     return 0
 

@@ -72,7 +72,8 @@ MUTANTS = [
         "flush-subnormal",
         "numerics.py",
         "softmax",
-        "out = np.where(np.abs(out) < np.finfo(np.asarray(out).dtype).tiny, 0.0, out).astype(np.asarray(out).dtype)",
+        "out = np.where(np.abs(out) < np.finfo(np.asarray(out).dtype).tiny, 0.0, "
+        "out).astype(np.asarray(out).dtype)",
         # Chapter 1's only subnormal output (e^-745.1, about 0.7 of the smallest
         # subnormal) is within its ulp promise when flushed: chapter 5 is the
         # one whose claims are about subnormal outputs.
@@ -229,7 +230,8 @@ def main(argv: list[str]) -> int:
             survivors.append(m.name)
         where = ", ".join(f"{stem} {'failed' if f else 'PASSED'}" for stem, f in failed.items())
         print(
-            f"{'caught ' if caught else 'SURVIVED'} {m.name:<22} {where} ({time.perf_counter() - t0:.0f} s)",
+            f"{'caught ' if caught else 'SURVIVED'} {m.name:<22} {where} "
+            f"({time.perf_counter() - t0:.0f} s)",
             flush=True,
         )
     print(f"{len(chosen) - len(survivors)} caught / {len(chosen)} planted")

@@ -80,7 +80,7 @@ def test_lines_fit_80_columns_with_seven_methods():
         assert lines[0] == f"{stat} error in ulps of float64"
         assert len(lines) == 2 + len(sl.HARD_FAMILIES)
         assert max(map(len, lines)) <= 80
-    assert str(t).split("\n") == t.lines("worst") + [""] + t.lines("median")
+    assert str(t).split("\n") == [*t.lines("worst"), "", *t.lines("median")]
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,8 @@ def test_short_number_format(x, text):
         ({"dtype": np.int32}, TypeError, "float16, float32 or float64"),
         ({"families": ("no such family",)}, ValueError, "unknown"),
         ({"families": "wide spread"}, TypeError, "not one string"),
-        ({"rows": 0}, ValueError, "rows must be a positive int"),
-        ({"length": 2.5}, TypeError, "length must be a positive int"),
+        ({"rows": 0}, ValueError, "rows must be an int >= 1, got 0"),
+        ({"length": 2.5}, TypeError, "length must be an int >= 1, got float"),
         ({"methods": {"bad": lambda z: z[:, :1]}}, ValueError, "returned shape"),
     ],
 )
@@ -156,9 +156,9 @@ def test_reduction_bound_is_the_exact_product(height, gamma_u, leaf_u):
 def test_reduction_bound_bad_input():
     with pytest.raises(TypeError, match="height must be an int"):
         sl.reduction_bound(2.0, U)
-    with pytest.raises(ValueError, match="height must be >= 0"):
+    with pytest.raises(ValueError, match="height must be an int >= 0, got -1"):
         sl.reduction_bound(-1, U)
     with pytest.raises(ValueError, match="gamma must be a relative error"):
         sl.reduction_bound(3, -U)
-    with pytest.raises(ValueError, match="leaf must be a relative error"):
+    with pytest.raises(ValueError, match="leaf must be finite, got nan"):
         sl.reduction_bound(3, U, leaf=math.nan)

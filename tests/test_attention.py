@@ -138,11 +138,11 @@ def test_one_query_against_mpmath():
     with mp.workdps(50):
         M = lambda x: [mp.mpf(float(t)) for t in x]  # noqa: E731
         qm, gm = M(q), M(g)
-        s = [mp.fsum(a * b for a, b in zip(qm, M(k))) / mp.sqrt(2) for k in K]
+        s = [mp.fsum(a * b for a, b in zip(qm, M(k), strict=True)) / mp.sqrt(2) for k in K]
         e = [mp.exp(si) if keep[i] else mp.mpf(0) for i, si in enumerate(s)]
         P = [ei / mp.fsum(e) for ei in e]
         om = [mp.fsum(P[i] * mp.mpf(float(V[i, c])) for i in range(6)) for c in range(2)]
-        D = mp.fsum(a * b for a, b in zip(gm, om))
+        D = mp.fsum(a * b for a, b in zip(gm, om, strict=True))
         ds = [
             P[i] * (mp.fsum(gm[c] * mp.mpf(float(V[i, c])) for c in range(2)) - D) for i in range(6)
         ]
@@ -164,8 +164,9 @@ def test_large_scores_do_not_overflow():
     Q = Q * 300.0  # scores of several hundred: e^s overflows without the shift
     o, lse = sl.attention_forward(Q, K, V, mask, block_size=8)
     assert np.all(np.isfinite(o)) and np.all(np.isfinite(lse))
-    dQ, dK, dV = sl.attention_backward(Q, K, V, o, lse, G, mask, block_size=8)
-    jQ, jK, jV = plain_grads(Q, K, V, mask, G)
+    # dK is not compared here: the bound below is derived for dQ only.
+    dQ, _, dV = sl.attention_backward(Q, K, V, o, lse, G, mask, block_size=8)
+    jQ, _, jV = plain_grads(Q, K, V, mask, G)
     np.testing.assert_allclose(dV, np.asarray(jV), rtol=1e-9, atol=1e-300)
     # dS = P (dP - D) cancels for a saturated row, in JAX and here alike: hold the
     # difference to rounding of the terms, u |s| times sum_i P_i (|dP_i| + |D|) |k_i| / sqrt(n).

@@ -367,8 +367,8 @@ def _sideways(report: dict[str, Any], width: str, *, boxes_too: bool) -> list[st
             f"{o['selector']} reaches {o['right']} px ({o['text']!r})" for o in report["outside"]
         )
         found.append(
-            f"at {width} the page scrolls sideways: {page['scroll']} px of content in {page['client']} px"
-            + (f"; sticking out: {causes}" if causes else "")
+            f"at {width} the page scrolls sideways: {page['scroll']} px of content in "
+            f"{page['client']} px" + (f"; sticking out: {causes}" if causes else "")
         )
     if boxes_too:
         for box in report["boxes"]:
@@ -417,9 +417,10 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
             return result
 
         # Formulas.
-        if page.evaluate("() => !!document.querySelector('script[src*=\"mathjax\"]')"):
-            if not page.evaluate(WAIT_FOR_MATHJAX):
-                problems.append("MathJax did not start within 20 s")
+        if page.evaluate(
+            "() => !!document.querySelector('script[src*=\"mathjax\"]')"
+        ) and not page.evaluate(WAIT_FOR_MATHJAX):
+            problems.append("MathJax did not start within 20 s")
         math = page.evaluate(MATH_REPORT)
         if math["mathNodes"] and not math["hasMathJaxScript"]:
             problems.append(f"{math['mathNodes']} math nodes but no MathJax script on the page")
@@ -450,17 +451,20 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         # One header: the theme's top bar (which held only a second search box)
         # takes no room, and Ctrl+K still opens the search dialog.
         header = page.evaluate(
-            "() => { const h = document.querySelector('#pst-header'); return h ? h.getBoundingClientRect().height : 0 }"
+            "() => { const h = document.querySelector('#pst-header'); return h ? "
+            "h.getBoundingClientRect().height : 0 }"
         )
         if header > 1:
             problems.append(
-                f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should be [])"
+                f"a second header bar, {header:.0f} px high (#pst-header; navbar_persistent should "
+                "be [])"
             )
         if page_path == "intro.html":
             page.keyboard.press("Control+k")
             page.wait_for_timeout(300)
             if not page.evaluate(
-                "() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && d.open) }"
+                "() => { const d = document.querySelector('#pst-search-dialog'); return !!(d && "
+                "d.open) }"
             ):
                 problems.append("Ctrl+K does not open the search dialog (#pst-search-dialog)")
             page.keyboard.press("Escape")
@@ -640,7 +644,8 @@ def book_results(
             reporter.write_line(
                 f"browser test: {total['pages']} pages, {total['formulas']} formulas typeset, "
                 f"{total['images']} images loaded, {total['solutions']} solutions opened on click, "
-                f"{total['requests']} requests, all local; {WORKERS} browsers, {time.monotonic() - start:.0f} s; "
+                f"{total['requests']} requests, all local; {WORKERS} browsers, "
+                f"{time.monotonic() - start:.0f} s; "
                 f"screenshots in {SCREENSHOTS}"
             )
             slowest = sorted(results.items(), key=lambda kv: -kv[1].seconds)[:3]
@@ -717,7 +722,8 @@ def test_theorem_index_numbers_titles_and_sidebar() -> None:
     their statements, and every page's sidebar links to it."""
     page = _built("theorems.html")
     entries = re.findall(
-        r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ \d+\.\d+)</strong></a>:\s*(\S)',
+        r'<a class="reference internal" href="chapters/[^"#]+#([^"]+)"><strong>(\w+ '
+        r"\d+\.\d+)</strong></a>:\s*(\S)",
         page,
     )
     assert len(entries) >= 20, f"theorems.html lists {len(entries)} numbered results with titles"

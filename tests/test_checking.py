@@ -29,7 +29,10 @@ def test_check_is_relative_by_default(capsys):
 def test_check_raises_outside_tolerance(capsys):
     with pytest.raises(
         AssertionError,
-        match=r"off: not within 1e-12 relative; worst entry at index \(1,\): computed 2\.1, reference 2\.0 \(error 0\.05\)",
+        match=(
+            r"off: not within 1e-12 relative; worst entry at index \(1,\): "
+            r"computed 2\.1, reference 2\.0 \(error 0\.05\)"
+        ),
     ):
         sl.check("off", np.array([1.0, 2.1]), np.array([1.0, 2.0]))
 
@@ -143,7 +146,7 @@ def test_finite_differences_bad_input():
         ValueError, match=r"z must be a non-empty vector of shape \(L,\), got shape \(2, 2\)"
     ):
         sl.finite_difference_jacobian(sl.softmax, np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="step must be positive, got 0.0"):
+    with pytest.raises(ValueError, match=r"step must be positive, got 0\.0"):
         sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step=0.0)
 
 
@@ -243,8 +246,22 @@ def test_import_softmaxlab_loads_neither_jax_nor_matplotlib():
     import subprocess
     import sys
 
-    code = "import sys, softmaxlab; print(sorted(m for m in ('jax', 'matplotlib.pyplot') if m in sys.modules))"
+    # importlib.metadata (a tenth of a second) is read for __version__ on first use.
+    code = (
+        "import sys, softmaxlab; print(sorted(m for m in "
+        "('jax', 'matplotlib.pyplot', 'importlib.metadata') if m in sys.modules))"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_version_is_pyproject_s():
+    """The version is written once, in pyproject.toml; the package reads it from there."""
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    with pyproject.open("rb") as f:
+        assert sl.__version__ == tomllib.load(f)["project"]["version"]

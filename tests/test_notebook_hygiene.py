@@ -53,7 +53,8 @@ def test_there_are_notebooks():
 def test_execution_counts_run_one_to_n(path):
     counts = [c.get("execution_count") for c in code_cells(load(path))]
     assert counts == list(range(1, len(counts) + 1)), (
-        f"{path.name}: execution counts {counts} are not 1..n: regenerate with `make notebooks NB={path.relative_to(ROOT)}`"
+        f"{path.name}: execution counts {counts} are not 1..n: regenerate with `make notebooks "
+        f"NB={path.relative_to(ROOT)}`"
     )
 
 
@@ -67,7 +68,8 @@ def test_no_unexpected_errors_or_stderr(path):
             )
             if out["output_type"] == "error":
                 assert "raises-exception" in tags, (
-                    f"{path.name}, code cell {i + 1} ends in {out['ename']} without the raises-exception tag"
+                    f"{path.name}, code cell {i + 1} ends in {out['ename']} without the "
+                    "raises-exception tag"
                 )
 
 
@@ -79,12 +81,14 @@ def test_no_unexpected_errors_or_stderr(path):
 def test_install_cell_comes_first(path):
     cells = load(path)["cells"]
     assert cells and book_home.is_install_cell(cells[0]), (
-        f"{path.name}: the first cell must be the install cell: run `python scripts/install_cell.py`"
+        f"{path.name}: the first cell must be the install cell: run `python "
+        "scripts/install_cell.py`"
     )
     first = cells[0]
     home = book_home.cell_home(first)
     assert "".join(first["source"]) == book_home.install_cell_source(home), (
-        f"{path.name}: the install cell differs from the one scripts/install_cell.py writes: run it again"
+        f"{path.name}: the install cell differs from the one scripts/install_cell.py writes: run "
+        "it again"
     )
     assert book_home.INSTALL_TAG in first.get("metadata", {}).get("tags", []), (
         f"{path.name}: the install cell must carry the {book_home.INSTALL_TAG} tag"
@@ -142,14 +146,16 @@ def test_ignored_outputs_are_tagged_and_followed_by_a_compared_cell(path):
             f"{where}: every cell must run under nbval (no nbval-skip tag)"
         )
         assert not re.search(r"#\s*NBVAL_", source), (
-            f"{where}: nbval markers are cell tags (metadata.tags: nbval-ignore-output), not # NBVAL_ comments"
+            f"{where}: nbval markers are cell tags (metadata.tags: nbval-ignore-output), not # "
+            "NBVAL_ comments"
         )
         if "nbval-ignore-output" in tags:
             following = cells[i + 1] if i + 1 < len(cells) else None
             assert following is not None and "nbval-ignore-output" not in following.get(
                 "metadata", {}
             ).get("tags", []), (
-                f"{where}: an ignored output must be followed by a compared cell that asserts its bound"
+                f"{where}: an ignored output must be followed by a compared cell that asserts its "
+                "bound"
             )
 
 
@@ -180,7 +186,8 @@ def test_no_output_shows_a_path_of_the_build_machine(path):
         for text in output_texts(cell):
             match = MACHINE_PATH.search(text)
             assert not match, (
-                f"{path.name}, code cell {i + 1} prints a path of the machine it ran on: ...{text[max(0, match.start() - 40) : match.end() + 40]}..."
+                f"{path.name}, code cell {i + 1} prints a path of the machine it ran on: "
+                f"...{text[max(0, match.start() - 40) : match.end() + 40]}..."
             )
 
 
@@ -189,7 +196,8 @@ def test_code_cells_are_short(path):
     for i, cell in enumerate(code_cells(load(path))):
         lines = [line for line in "".join(cell["source"]).splitlines() if line.strip()]
         assert len(lines) <= MAX_CODE_LINES, (
-            f"{path.name}, code cell {i + 1} has {len(lines)} non-blank lines (at most {MAX_CODE_LINES}): "
+            f"{path.name}, code cell {i + 1} has {len(lines)} non-blank lines (at most "
+            f"{MAX_CODE_LINES}): "
             "move the logic into softmaxlab or split the cell"
         )
 
@@ -199,7 +207,8 @@ def test_code_and_printed_lines_fit_the_column(path):
     for i, cell in enumerate(code_cells(load(path))):
         for line in "".join(cell["source"]).splitlines():
             assert len(line) <= MAX_WIDTH, (
-                f"{path.name}, code cell {i + 1}: a code line of {len(line)} characters: {line[:100]!r}"
+                f"{path.name}, code cell {i + 1}: a code line of {len(line)} characters: "
+                f"{line[:100]!r}"
             )
         for out in cell.get("outputs", []):
             if out["output_type"] == "stream":
@@ -213,7 +222,8 @@ def test_code_and_printed_lines_fit_the_column(path):
                 text = "".join(data.get("text/plain", ""))
             for line in text.splitlines():
                 assert len(line) <= MAX_WIDTH, (
-                    f"{path.name}, code cell {i + 1}: an output line of {len(line)} characters: {line[:100]!r}"
+                    f"{path.name}, code cell {i + 1}: an output line of {len(line)} characters: "
+                    f"{line[:100]!r}"
                 )
 
 

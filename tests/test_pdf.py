@@ -1,4 +1,4 @@
-"""The whole-book PDF of `make pdf`, read back with pypdf and compared with the HTML it was printed from.
+"""The whole-book PDF of `make pdf`, read back with pypdf and compared with its HTML.
 
 `make pdf` runs them on the PDF it has just printed: BOOK_PDF names the PDF
 (_build/html/the-derivatives-of-softmax.pdf), and the HTML it was printed from
@@ -177,7 +177,8 @@ def test_no_page_shows_raw_tex():
     for number, text in enumerate(page_texts(), start=1):
         for raw in (r"\frac", "$$", r"\("):
             assert raw not in text, (
-                f"sheet {number} shows raw TeX {raw!r}: ...{text[max(0, text.find(raw) - 60) :][:120]}..."
+                f"sheet {number} shows raw TeX {raw!r}: "
+                f"...{text[max(0, text.find(raw) - 60) :][:120]}..."
             )
 
 

@@ -51,9 +51,9 @@ def test_new_figure_is_column_wide() -> None:
 @pytest.mark.parametrize(
     ("nrows", "ncols", "error", "message"),
     [
-        (1.5, 1, TypeError, r"nrows must be an int \(the number of grid rows\), got float 1.5"),
-        (True, 1, TypeError, r"nrows must be an int .*got bool True"),
-        (1, 0, ValueError, r"ncols must be at least 1, got 0"),
+        (1.5, 1, TypeError, r"nrows must be an int >= 1, got float 1.5"),
+        (True, 1, TypeError, r"nrows must be an int >= 1, got bool True"),
+        (1, 0, ValueError, r"ncols must be an int >= 1, got 0"),
     ],
 )
 def test_new_figure_rejects_bad_grids(
@@ -64,15 +64,9 @@ def test_new_figure_rejects_bad_grids(
 
 
 def test_plotting_does_not_import_pyplot() -> None:
-    """Importing the module leaves matplotlib unloaded (pyplot loads with the first figure).
-
-    The module is loaded on its own, from its file: the package imports other
-    modules that still load pyplot themselves.
-    """
+    """Importing the module leaves matplotlib unloaded (pyplot loads with the first figure)."""
     code = (
-        "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('plotting', {plotting.__file__!r})\n"
-        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "import sys, softmaxlab.plotting\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib'))"
     )
     out = subprocess.run(

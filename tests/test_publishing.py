@@ -154,7 +154,8 @@ def test_notebooks_that_install_from_another_home_are_reported(tmp_path):
     nbformat.write(nb, src / "chapters" / "one.ipynb")
     problems = book_home.check_notebooks(src, HOME)
     assert problems == [
-        f"one.ipynb: its install cell installs from https://github.com/octo/other but BOOK_HOME is {HOME}; "
+        "one.ipynb: its install cell installs from https://github.com/octo/other but BOOK_HOME is "
+        f"{HOME}; "
         f"run `python scripts/install_cell.py --home {HOME}` and commit the notebooks"
     ]
     assert book_home.check_notebooks(src, "https://github.com/octo/other") == []
@@ -168,7 +169,10 @@ def built_pages() -> list[Path]:
 
 
 def test_the_built_book_links_only_to_its_home():
-    """make test builds with BOOK_HOME as the environment gives it: unset here, set in the Pages workflow."""
+    """make test builds with BOOK_HOME as the environment gives it.
+
+    Unset here, set in the Pages workflow.
+    """
     home = book_home.book_home()
     for page in built_pages():
         text = page.read_text(encoding="utf-8")
@@ -322,7 +326,8 @@ def test_binder_spec_is_up_to_date_and_on_the_pinned_python():
     assert binder_requirements.main(["--check"]) == 0
     runtime = (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip()
     assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}", (
-        f"binder/runtime.txt asks for {runtime}; the pinned environment runs Python {sys.version.split()[0]}"
+        f"binder/runtime.txt asks for {runtime}; the pinned environment runs Python "
+        f"{sys.version.split()[0]}"
     )
 
 

@@ -40,7 +40,7 @@ def mp_mean_logit(z, T, dps=60):
     with mp.workdps(dps):
         w = [mp.exp(mp.mpf(float(x)) / mp.mpf(T)) for x in z]
         s = mp.fsum(w)
-        return mp.fsum(wi * mp.mpf(float(x)) for wi, x in zip(w, z)) / s
+        return mp.fsum(wi * mp.mpf(float(x)) for wi, x in zip(w, z, strict=True)) / s
 
 
 def mp_temperature_derivative(z, T, dps=60):
@@ -49,8 +49,10 @@ def mp_temperature_derivative(z, T, dps=60):
         w = [mp.exp(mp.mpf(float(x)) / T) for x in z]
         s = mp.fsum(w)
         a = [wi / s for wi in w]
-        mu = mp.fsum(ai * mp.mpf(float(x)) for ai, x in zip(a, z))
-        return np.array([float(-ai * (mp.mpf(float(x)) - mu) / T**2) for ai, x in zip(a, z)])
+        mu = mp.fsum(ai * mp.mpf(float(x)) for ai, x in zip(a, z, strict=True))
+        return np.array(
+            [float(-ai * (mp.mpf(float(x)) - mu) / T**2) for ai, x in zip(a, z, strict=True)]
+        )
 
 
 @pytest.mark.parametrize("T", [0.05, 0.7, 1.0, 3.0, 40.0])

@@ -7,7 +7,8 @@ Every chapter of the book imports it. Modules, each with one purpose:
 - :mod:`softmaxlab.derivatives`: the Jacobian and its O(L) products;
 - :mod:`softmaxlab.floats`: floating-point formats and where the exponential
   overflows or underflows in them;
-- :mod:`softmaxlab.precision`: an exact reference and errors in ulps;
+- :mod:`softmaxlab.exact`, :mod:`softmaxlab.ulps` and :mod:`softmaxlab.hard`:
+  the exact reference, errors in ulps, and the seeded families of hard inputs;
 - :mod:`softmaxlab.promises`: the accuracy each function promises, derived once;
 - :mod:`softmaxlab.interactive`: move one logit and watch every output (a
   slider for a running kernel, small multiples for the static book);
@@ -31,12 +32,9 @@ Every chapter of the book imports it. Modules, each with one purpose:
   and its deterministic printing.
 """
 
-from importlib import metadata as _metadata
-
 from ._glue import GLUED, glue
-
-# accuracy
 from .accuracy import AccuracyTable, accuracy_table, reduction_bound
+from .attention import attention_backward, attention_forward, masked_softmax
 from .checking import LABEL_WIDTH, check, decade_bound, finite_difference_jacobian, flat
 from .derivatives import (
     MAX_JACOBIAN_BYTES,
@@ -45,20 +43,19 @@ from .derivatives import (
     softmax_jvp,
     softmax_vjp,
 )
+from .exact import exact_jacobian, exact_jvp, exact_log_softmax, exact_logsumexp, exact_softmax
 from .examples import JAX_REFERENCES, example_logits, jax_reference
-
-# figures
 from .figures import SIMPLEX_CORNERS, draw_simplex, simplex_xy
-
-# figures (jacobian)
 from .figures_jacobian import jacobian_heatmap
 from .floats import FLOAT_FORMATS, ExpThresholds, exp_threshold_table, exp_thresholds, float_format
+from .hard import HARD_FAMILIES, hard_logits
 from .interactive import (
     coordinate_explorer,
     coordinate_small_multiples,
     plot_coordinate_view,
     softmax_along_coordinate,
 )
+from .inverse import softmax_inverse
 from .numerics import log_softmax, logsumexp, softmax, softmax_naive, softmax_shifted
 from .online import (
     OnlineState,
@@ -73,128 +70,17 @@ from .online import (
     reduce_states,
 )
 from .plotting import BOOK_STYLE, PALETTE, new_figure, use_book_style
-from .exact import exact_jacobian, exact_jvp, exact_log_softmax, exact_logsumexp, exact_softmax
-from .hard import HARD_FAMILIES, hard_logits
-
-# Accuracy promises (issue 11): one table, read by docstrings, tests, README, chapter 5.
-from .promises import EXP_REL, LOG1P_REL, PROMISES, Promise, online_bound, promise, promise_table
+from .promises import (
+    EXP_REL,
+    LOG1P_REL,
+    PROMISES,
+    Promise,
+    chunked_bound,
+    online_bound,
+    promise,
+    promise_table,
+)
 from .settings import book_settings
-from .ulps import ulp, ulp_error
-
-# sharded: imported when first used (it imports JAX, which takes a second
-# or more; `import softmaxlab` alone should cost little more than NumPy).
-_LAZY = {
-    name: "sharded"
-    for name in (
-        "COLLECTIVE_KINDS",
-        "SHARDED_METHODS",
-        "ShardedState",
-        "backward_collectives",
-        "count_collectives",
-        "device_mesh",
-        "normaliser_error_bound",
-        "program_collectives",
-        "sharded_logsumexp",
-        "sharded_softmax",
-        "sharded_states",
-        "split_k_attention",
-        "vocab_parallel_cross_entropy",
-    )
-}
-
-
-def __getattr__(name: str) -> object:
-    if name in _LAZY:
-        import importlib
-
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = [
-    "GLUED",
-    "glue",
-    # figures
-    "SIMPLEX_CORNERS",
-    "draw_simplex",
-    "simplex_xy",
-    # accuracy
-    "AccuracyTable",
-    "accuracy_table",
-    "reduction_bound",
-    "JAX_REFERENCES",
-    "example_logits",
-    "jax_reference",
-    "LABEL_WIDTH",
-    "HARD_FAMILIES",
-    "exact_jacobian",
-    "exact_jvp",
-    "OnlineState",
-    "chunk_states",
-    "chunked_softmax",
-    "online_identity",
-    "online_merge",
-    "online_softmax",
-    "online_state",
-    "online_update",
-    "online_weighted_sum",
-    "reduce_states",
-    "FLOAT_FORMATS",
-    "ExpThresholds",
-    "exact_log_softmax",
-    "exact_logsumexp",
-    "exact_softmax",
-    "exp_threshold_table",
-    "exp_thresholds",
-    "hard_logits",
-    "float_format",
-    "BOOK_STYLE",
-    "MAX_JACOBIAN_BYTES",
-    "PALETTE",
-    "JacobianTooLargeError",
-    "book_settings",
-    "check",
-    "coordinate_explorer",
-    "coordinate_small_multiples",
-    "decade_bound",
-    "finite_difference_jacobian",
-    "flat",
-    "log_softmax",
-    "logsumexp",
-    "new_figure",
-    "plot_coordinate_view",
-    "softmax",
-    "softmax_along_coordinate",
-    "softmax_jacobian",
-    "softmax_jvp",
-    "softmax_naive",
-    "softmax_shifted",
-    "softmax_vjp",
-    "ulp",
-    "ulp_error",
-    "use_book_style",
-    # accuracy promises (issue 11)
-    "EXP_REL",
-    "LOG1P_REL",
-    "PROMISES",
-    "Promise",
-    "online_bound",
-    "promise",
-    "promise_table",
-    # figures (jacobian)
-    "jacobian_heatmap",
-]
-
-# The version is written once, in pyproject.toml; the installed metadata carries it.
-try:
-    __version__ = _metadata.version("softmaxlab")
-except _metadata.PackageNotFoundError:  # imported from a source tree, not installed
-    __version__ = "0+unknown"
-# practice
-from .attention import attention_backward, attention_forward, masked_softmax
-from .inverse import softmax_inverse
 from .temperature import (
     cross_entropy_temperature_derivative,
     free_energy,
@@ -204,20 +90,12 @@ from .temperature import (
     softmax_entropy,
     softmax_temperature_derivative,
 )
+from .ulps import ulp, ulp_error
 
-__all__ += [  # practice
-    "attention_backward",
-    "attention_forward",
-    "cross_entropy_temperature_derivative",
-    "free_energy",
-    "masked_softmax",
-    "mean_logit",
-    "peak_temperature",
-    "softmax_beta_derivative",
-    "softmax_entropy",
-    "softmax_inverse",
-    "softmax_temperature_derivative",
-    # sharded
+# softmaxlab.sharded is imported when one of its names is first used: it
+# imports JAX, which takes a second or more, and `import softmaxlab` alone
+# should cost little more than NumPy. Its names are listed once, here.
+_SHARDED = (
     "COLLECTIVE_KINDS",
     "SHARDED_METHODS",
     "ShardedState",
@@ -231,4 +109,118 @@ __all__ += [  # practice
     "sharded_states",
     "split_k_attention",
     "vocab_parallel_cross_entropy",
+)
+_LAZY = dict.fromkeys(_SHARDED, "sharded")
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":
+        # The version is written once, in pyproject.toml; the installed
+        # metadata carries it. Read on first use: importlib.metadata alone
+        # costs about a tenth of a second at import.
+        from importlib import metadata
+
+        try:
+            version = metadata.version("softmaxlab")
+        except metadata.PackageNotFoundError:  # a source tree, not installed
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The public names, in the groups and order of the API page (api.md).
+__all__ = [
+    # mathematics: softmax and its relatives, derivatives, one pass, formats
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax_naive",
+    "softmax_shifted",
+    "softmax_jacobian",
+    "softmax_jvp",
+    "softmax_vjp",
+    "JacobianTooLargeError",
+    "MAX_JACOBIAN_BYTES",
+    "OnlineState",
+    "online_identity",
+    "online_update",
+    "online_merge",
+    "online_state",
+    "online_softmax",
+    "chunk_states",
+    "reduce_states",
+    "chunked_softmax",
+    "online_weighted_sum",
+    "FLOAT_FORMATS",
+    "ExpThresholds",
+    "float_format",
+    "exp_thresholds",
+    "exp_threshold_table",
+    # mathematics: temperature, masks, attention, the inverse
+    "softmax_temperature_derivative",
+    "softmax_beta_derivative",
+    "cross_entropy_temperature_derivative",
+    "mean_logit",
+    "free_energy",
+    "softmax_entropy",
+    "peak_temperature",
+    "masked_softmax",
+    "attention_forward",
+    "attention_backward",
+    "softmax_inverse",
+    # mathematics: across devices (loaded on first use, see _SHARDED)
+    *_SHARDED,
+    # checking
+    "check",
+    "decade_bound",
+    "finite_difference_jacobian",
+    "flat",
+    "LABEL_WIDTH",
+    "example_logits",
+    "jax_reference",
+    "JAX_REFERENCES",
+    # exact reference
+    "exact_softmax",
+    "exact_log_softmax",
+    "exact_logsumexp",
+    "exact_jacobian",
+    "exact_jvp",
+    "ulp",
+    "ulp_error",
+    "hard_logits",
+    "HARD_FAMILIES",
+    "Promise",
+    "PROMISES",
+    "promise",
+    "promise_table",
+    "online_bound",
+    "chunked_bound",
+    "EXP_REL",
+    "LOG1P_REL",
+    "accuracy_table",
+    "AccuracyTable",
+    "reduction_bound",
+    # book look
+    "PALETTE",
+    "BOOK_STYLE",
+    "use_book_style",
+    "new_figure",
+    "book_settings",
+    "softmax_along_coordinate",
+    "plot_coordinate_view",
+    "coordinate_small_multiples",
+    "coordinate_explorer",
+    "simplex_xy",
+    "draw_simplex",
+    "SIMPLEX_CORNERS",
+    "jacobian_heatmap",
+    "glue",
+    "GLUED",
 ]

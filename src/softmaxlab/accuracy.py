@@ -16,16 +16,16 @@ tree of merges (chapter 6), evaluated without the rounding that
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from ._validation import SUPPORTED_FLOATS
-from .precision import HARD_FAMILIES, exact_softmax, hard_logits, ulp_error
+from ._validation import finite_real, float_dtype, integer
+from .exact import exact_softmax
+from .hard import HARD_FAMILIES, hard_logits
+from .ulps import ulp_error
 
 __all__ = ["AccuracyTable", "accuracy_table", "reduction_bound"]
 
@@ -90,28 +90,23 @@ class AccuracyTable:
         text = [[_short(float(v)) for v in row] for row in values]
         cols = [1 + max(len(m), *(len(row[j]) for row in text)) for j, m in enumerate(self.methods)]
         out = [f"{statistic} error in ulps of {self.dtype}"]
-        out.append("family".ljust(first) + "".join(m.rjust(w) for m, w in zip(self.methods, cols)))
-        for family, row in zip(self.families, text):
-            out.append(family.ljust(first) + "".join(c.rjust(w) for c, w in zip(row, cols)))
+        head = "".join(m.rjust(w) for m, w in zip(self.methods, cols, strict=True))
+        out.append("family".ljust(first) + head)
+        for family, row in zip(self.families, text, strict=True):
+            out.append(
+                family.ljust(first) + "".join(c.rjust(w) for c, w in zip(row, cols, strict=True))
+            )
         return out
 
     def __str__(self) -> str:
-        return "\n".join(self.lines("worst") + [""] + self.lines("median"))
-
-
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
+        return "\n".join([*self.lines("worst"), "", *self.lines("median")])
 
 
 def accuracy_table(
-    methods: Mapping[str, Callable[[np.ndarray], Any]],
-    dtype: Any = np.float64,
+    methods: Mapping[str, Callable[[NDArray[np.floating]], ArrayLike]],
+    dtype: DTypeLike = np.float64,
     *,
-    reference: Callable[[np.ndarray], Any] = exact_softmax,
+    reference: Callable[[NDArray[np.floating]], ArrayLike] = exact_softmax,
     families: Sequence[str] = HARD_FAMILIES,
     rows: int = 32,
     length: int = 32,
@@ -173,19 +168,16 @@ def accuracy_table(
     """
     if not isinstance(methods, Mapping) or not methods:
         raise TypeError(
-            f"methods must be a non-empty mapping of names to functions, got {type(methods).__name__}"
+            "methods must be a non-empty mapping of names to functions, "
+            f"got {type(methods).__name__}"
         )
     for name, f in methods.items():
         if not isinstance(name, str) or not callable(f):
             raise TypeError(
-                f"methods must map names (str) to functions; entry {name!r} maps to {type(f).__name__}"
+                f"methods must map names (str) to functions; entry {name!r} maps to "
+                f"{type(f).__name__}"
             )
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt not in SUPPORTED_FLOATS:
-        raise TypeError(f"dtype must be float16, float32 or float64, got {dtype!r}")
+    dt = float_dtype(dtype)
     if isinstance(families, str) or not families:
         raise TypeError(
             "families must be a non-empty sequence of family names (a list, not one string)"
@@ -193,11 +185,12 @@ def accuracy_table(
     for family in families:
         if family not in HARD_FAMILIES:
             raise ValueError(
-                f"family {family!r} is unknown; expected one of {', '.join(map(repr, HARD_FAMILIES))}"
+                f"family {family!r} is unknown; expected one of "
+                f"{', '.join(map(repr, HARD_FAMILIES))}"
             )
-    rows = _positive_int(rows, "rows")
-    length = _positive_int(length, "length")
-    long_length = _positive_int(long_length, "long_length")
+    rows = integer(rows, "rows", minimum=1)
+    length = integer(length, "length", minimum=1)
+    long_length = integer(long_length, "long_length", minimum=1)
 
     worst = np.zeros((len(families), len(methods)))
     median = np.zeros_like(worst)
@@ -248,7 +241,7 @@ def reduction_bound(height: int, gamma: float, u: float = 2.0**-53, leaf: float 
     Raises
     ------
     TypeError
-        If ``height`` is not an int.
+        If ``height`` is not an int or an error is not a real number.
     ValueError
         If ``height`` is negative or an error is negative, not finite or >= 1.
 
@@ -261,12 +254,8 @@ def reduction_bound(height: int, gamma: float, u: float = 2.0**-53, leaf: float 
     >>> (1 + u) ** 198 - 1  # what floating point makes of it
     0.0
     """
-    if isinstance(height, bool) or not isinstance(height, numbers.Integral):
-        raise TypeError(f"height must be an int, got {type(height).__name__} {height!r}")
-    if height < 0:
-        raise ValueError(f"height must be >= 0, got {height}")
+    h = integer(height, "height", minimum=0)
     for name, v in (("gamma", gamma), ("u", u), ("leaf", leaf)):
-        if not (isinstance(v, numbers.Real) and math.isfinite(v) and 0 <= v < 1):
+        if not 0 <= finite_real(v, name) < 1:
             raise ValueError(f"{name} must be a relative error in [0, 1), got {v!r}")
-    h = int(height)
     return math.expm1(math.log1p(leaf) + h * math.log1p(gamma) + 2 * h * math.log1p(u))

@@ -37,16 +37,18 @@ from ._validation import as_float_array, integer, logits
 __all__ = ["attention_backward", "attention_forward", "masked_softmax"]
 
 
-def _mask(mask: Any, shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
+def _mask(mask: ArrayLike, shape: tuple[int, ...], name: str = "mask") -> NDArray[np.bool_]:
     arr = np.asarray(mask)
     if arr.dtype != np.bool_:
         raise TypeError(
-            f"{name} must be a boolean array (True = keep, False = masked out), got dtype {arr.dtype}; "
+            f"{name} must be a boolean array (True = keep, False = masked out), got dtype "
+            f"{arr.dtype}; "
             "an additive bias of 0 and -inf is a different convention: convert with bias == 0"
         )
     if arr.shape != shape:
         raise ValueError(
-            f"{name} has shape {arr.shape} but the scores have shape {shape}; they must match exactly"
+            f"{name} has shape {arr.shape} but the scores have shape {shape}; they must match "
+            "exactly"
         )
     return arr
 
@@ -60,7 +62,7 @@ def _E(x: np.ndarray, M: np.ndarray) -> np.ndarray:
         )
 
 
-def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: Any = -1) -> NDArray[np.floating]:
+def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
     r"""Softmax over the kept entries only, with 0 for masked entries and for fully masked slices.
 
     For a slice with kept set :math:`S \ne \emptyset`,
@@ -116,10 +118,6 @@ def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: Any = -1) -> NDArray[np.
     return np.where(any_kept, a, np.zeros_like(a))
 
 
-def _positive_int(x: Any, name: str) -> int:
-    return integer(x, name, minimum=1)
-
-
 def _scale(scale: Any, n: int) -> float:
     if scale is None:
         return 1.0 / math.sqrt(n)
@@ -134,7 +132,7 @@ def _scale(scale: Any, n: int) -> float:
 
 
 def _qkv(
-    q: Any, k: Any, v: Any, mask: Any
+    q: ArrayLike, k: ArrayLike, v: ArrayLike, mask: ArrayLike | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
     """Validate queries, keys, values and mask; return 2-D arrays and whether q was one vector."""
     Q, K, V = as_float_array(q, "q"), as_float_array(k, "k"), as_float_array(v, "v")
@@ -148,7 +146,8 @@ def _qkv(
         )
     if K.shape[0] == 0 or Q.shape[0] == 0 or K.shape[1] == 0:
         raise ValueError(
-            f"need at least one query, one key and a head dimension n >= 1; got q {np.shape(q)}, k {K.shape}"
+            f"need at least one query, one key and a head dimension n >= 1; got q {np.shape(q)}, k "
+            f"{K.shape}"
         )
     if Q.shape[1] != K.shape[1]:
         raise ValueError(
@@ -228,7 +227,7 @@ def attention_forward(
     """
     Q, K, V, keep, one = _qkv(q, k, v, mask)
     c = _scale(scale, Q.shape[1])
-    B = _positive_int(block_size, "block_size")
+    B = integer(block_size, "block_size", minimum=1)
     dt = Q.dtype
     m = np.full(Q.shape[0], -np.inf, dtype=dt)
     d = np.zeros(Q.shape[0], dtype=dt)
@@ -320,21 +319,21 @@ def attention_backward(
     """
     Q, K, V, keep, one = _qkv(q, k, v, mask)
     c = _scale(scale, Q.shape[1])
-    B = _positive_int(block_size, "block_size")
+    B = integer(block_size, "block_size", minimum=1)
     dt = Q.dtype
     want_o = (V.shape[1],) if one else (Q.shape[0], V.shape[1])
-    O = as_float_array(o, "o")
+    Out = as_float_array(o, "o")
     dO = as_float_array(do, "do")
     lse_arr = as_float_array(np.reshape(lse, (-1,)) if np.ndim(lse) == 0 else lse, "lse")
     want_lse = (1,) if one else (Q.shape[0],)
-    for name, arr, want in (("o", O, want_o), ("do", dO, want_o), ("lse", lse_arr, want_lse)):
+    for name, arr, want in (("o", Out, want_o), ("do", dO, want_o), ("lse", lse_arr, want_lse)):
         if arr.shape != want:
             raise ValueError(
                 f"{name} has shape {arr.shape}; expected {want} for these queries and values"
             )
-    O, dO = O.reshape(Q.shape[0], -1).astype(dt), dO.reshape(Q.shape[0], -1).astype(dt)
+    Out, dO = Out.reshape(Q.shape[0], -1).astype(dt), dO.reshape(Q.shape[0], -1).astype(dt)
     lse_arr = lse_arr.reshape(Q.shape[0]).astype(dt)
-    D = np.sum(dO * O, axis=1)
+    D = np.sum(dO * Out, axis=1)
     dQ, dK, dV = np.zeros_like(Q), np.zeros_like(K), np.zeros_like(V)
     for start in range(0, K.shape[0], B):
         blk = slice(start, start + B)

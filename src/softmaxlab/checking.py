@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array
-from .precision import ulp_error
+from .ulps import ulp_error
 
 __all__ = ["LABEL_WIDTH", "check", "decade_bound", "finite_difference_jacobian", "flat"]
 
@@ -41,7 +40,7 @@ def decade_bound(x: float) -> str:
     return f"< 1e{math.floor(math.log10(x)) + 1:+03d}".replace("+", "")
 
 
-def flat(arrays: Any) -> np.ndarray:
+def flat(arrays: Iterable[ArrayLike]) -> NDArray[np.float64]:
     """Concatenate arrays of any shapes into one float64 vector.
 
     The chapters check a claim on many cases of different sizes at once:
@@ -198,7 +197,8 @@ def check(
         raise ValueError(f"check({label!r}): give one kind of tolerance, got {' and '.join(given)}")
     if (atol is None) != (why is None):
         raise ValueError(
-            f'check({label!r}): an absolute tolerance needs its reason: pass atol= together with why="..."'
+            f"check({label!r}): an absolute tolerance needs its reason: "
+            'pass atol= together with why="..."'
         )
     if why is not None and not isinstance(why, str):
         raise TypeError(f"check({label!r}): why must be a string, got {type(why).__name__}")
@@ -209,14 +209,12 @@ def check(
             raise ValueError(
                 f"check({label!r}): {name} must be a finite non-negative number, got {v!r}"
             )
-    if not given:
-        rtol = 1e-12
-
     c_in = np.asarray(computed)
     r_obj = np.asarray(reference)
     if c_in.shape != r_obj.shape:
         raise ValueError(
-            f"check({label!r}): computed has shape {c_in.shape} but reference has shape {r_obj.shape}"
+            f"check({label!r}): computed has shape {c_in.shape} "
+            f"but reference has shape {r_obj.shape}"
         )
     c = c_in.astype(np.float64)
     r = r_obj.astype(np.float64)
@@ -240,9 +238,10 @@ def check(
         elif atol is not None:
             err = diff
             bound, verdict = float(atol), f"within {_shown(float(atol))} absolute ({why})"
-        else:
+        else:  # relative: rtol, or 1e-12 when no tolerance is given
             err = np.where(diff == 0, 0.0, diff / np.abs(r))
-            bound, verdict = float(rtol), f"within {_shown(float(rtol))} relative"
+            bound = 1e-12 if rtol is None else float(rtol)
+            verdict = f"within {_shown(bound)} relative"
     # A NaN error (a NaN against a number) is never within the bound.
     ok = np.isfinite(err) & (err <= bound)
     passed = bool(np.all(ok))
@@ -259,8 +258,8 @@ def check(
 
 
 def finite_difference_jacobian(
-    f: Callable[[np.ndarray], Any], z: Any, *, step: float | None = None
-) -> np.ndarray:
+    f: Callable[[NDArray[np.float64]], ArrayLike], z: ArrayLike, *, step: float | None = None
+) -> NDArray[np.float64]:
     r"""Jacobian of ``f`` at ``z`` by central differences, in float64.
 
     .. math::

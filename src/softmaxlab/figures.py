@@ -14,12 +14,15 @@ caller made (with :func:`softmaxlab.new_figure`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["SIMPLEX_CORNERS", "draw_simplex", "simplex_xy"]
 
@@ -76,7 +79,7 @@ def simplex_xy(a: ArrayLike) -> NDArray[np.float64]:
     return arr @ SIMPLEX_CORNERS
 
 
-def draw_simplex(ax: Any, *, colour: str = "0.2") -> Any:
+def draw_simplex(ax: Axes, *, colour: str = "0.2") -> Axes:
     r"""Draw the triangle of probability vectors for L = 3 on ``ax``.
 
     Draws the outline, the label :math:`e_j` (:math:`a_j = 1`) at each corner,

@@ -9,17 +9,21 @@ z_i`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validation import as_float_array
 from .plotting import new_figure
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["jacobian_heatmap"]
 
 
-def jacobian_heatmap(J: Any, *, fmt: str = "{:+.3f}", dark: float = 0.6):
+def jacobian_heatmap(J: ArrayLike, *, fmt: str = "{:+.3f}", dark: float = 0.6) -> Figure:
     r"""A signed heatmap of a square matrix, each entry printed in its cell.
 
     The colour scale is symmetric about zero (red positive, blue negative),

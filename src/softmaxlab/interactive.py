@@ -22,12 +22,18 @@ in a test and in a script.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._validation import as_float_array, finite_real, index, logits
 from .numerics import softmax
+
+if TYPE_CHECKING:
+    from ipywidgets import VBox
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # matplotlib.pyplot and ipywidgets are imported inside the functions that draw,
 # so that ``import softmaxlab`` stays quick for code that never plots.
@@ -40,7 +46,7 @@ __all__ = [
 ]
 
 
-def _vector(z: Any) -> np.ndarray:
+def _vector(z: ArrayLike) -> NDArray[np.float64]:
     """Finite float64 logits of shape (L,)."""
     arr, _ = logits(z, -1)
     if arr.ndim != 1:
@@ -48,12 +54,13 @@ def _vector(z: Any) -> np.ndarray:
     arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
         raise ValueError(
-            "z must be finite: this view moves one logit and redraws the others, so inf and NaN are refused"
+            "z must be finite: this view moves one logit and redraws the others, "
+            "so inf and NaN are refused"
         )
     return arr
 
 
-def _values(values: Any, name: str = "values") -> np.ndarray:
+def _values(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
     """Finite float64 values of shape (n,), n >= 1."""
     arr = as_float_array(values, name).astype(np.float64)
     if arr.ndim != 1 or arr.size == 0:
@@ -63,13 +70,13 @@ def _values(values: Any, name: str = "values") -> np.ndarray:
     return arr
 
 
-def _outputs(z: np.ndarray, j: int, t: np.ndarray) -> np.ndarray:
+def _outputs(z: NDArray[np.float64], j: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     zs = np.repeat(z[None, :], t.size, axis=0)
     zs[:, j] = t
     return softmax(zs, axis=-1)
 
 
-def softmax_along_coordinate(z: Any, j: int, values: Any) -> np.ndarray:
+def softmax_along_coordinate(z: ArrayLike, j: int, values: ArrayLike) -> NDArray[np.float64]:
     r"""Softmax of ``z`` with logit ``j`` replaced by each of ``values``.
 
     .. math::
@@ -114,7 +121,9 @@ def softmax_along_coordinate(z: Any, j: int, values: Any) -> np.ndarray:
     return _outputs(x, index(j, x.size), _values(values))
 
 
-def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = True) -> None:
+def _draw_bars(
+    ax: Axes, z: NDArray[np.float64], j: int, t: float, *, show_reference: bool = True
+) -> None:
     """Bars of a(z_{j<-t}) on ``ax``, with a(z) as outlines."""
     from .plotting import PALETTE
 
@@ -143,7 +152,7 @@ def _draw_bars(ax, z: np.ndarray, j: int, t: float, *, show_reference: bool = Tr
     ax.set_title(f"$z_{{{j + 1}}} = {t:.2f}$")
 
 
-def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
+def plot_coordinate_view(z: ArrayLike, j: int, value: float, *, span: float = 4.0) -> Figure:
     r"""Two stacked panels: every output against :math:`z_j`, and the outputs at one value.
 
     Top: the curves :math:`t \mapsto a_k(z_{j \leftarrow t})` for every
@@ -223,7 +232,9 @@ def plot_coordinate_view(z: Any, j: int, value: float, *, span: float = 4.0):
     return fig
 
 
-def coordinate_small_multiples(z: Any, j: int, values: Any, *, panel_width: float = 2.3):
+def coordinate_small_multiples(
+    z: ArrayLike, j: int, values: ArrayLike, *, panel_width: float = 2.3
+) -> Figure:
     r"""One bar panel per value of :math:`z_j`: the static stand-in for the explorer.
 
     Panel ``n`` shows :math:`a(z_{j \leftarrow t_n})` as bars (output
@@ -290,7 +301,7 @@ def coordinate_small_multiples(z: Any, j: int, values: Any, *, panel_width: floa
     return fig
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
@@ -299,7 +310,7 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def coordinate_explorer(z: Any, j: int, *, span: float = 4.0, step: float = 0.1):
+def coordinate_explorer(z: ArrayLike, j: int, *, span: float = 4.0, step: float = 0.1) -> VBox:
     r"""A slider on :math:`z_j` that redraws every output (needs a running kernel).
 
     The widget is a vertical box: an ``ipywidgets.FloatSlider`` for
@@ -369,7 +380,7 @@ def coordinate_explorer(z: Any, j: int, *, span: float = 4.0, step: float = 0.1)
         value=_png(plot_coordinate_view(x, jj, float(x[jj]), span=s)), format="png"
     )
 
-    def redraw(change: dict) -> None:
+    def redraw(change: dict[str, Any]) -> None:  # ipywidgets' change record
         image.value = _png(plot_coordinate_view(x, jj, float(change["new"]), span=s))
 
     slider.observe(redraw, names="value")

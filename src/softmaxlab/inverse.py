@@ -10,8 +10,6 @@ the open simplex; its inverse is the *centred logarithm*
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -20,8 +18,12 @@ from ._validation import logits
 __all__ = ["softmax_inverse"]
 
 
-def softmax_inverse(a: ArrayLike, axis: Any = -1) -> NDArray[np.floating]:
-    r"""The logits with softmax ``a`` whose entries sum to zero: :math:`\log a - \operatorname{mean}(\log a)`.
+def softmax_inverse(a: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    r"""The logits with softmax ``a`` whose entries sum to zero.
+
+    .. math::
+
+        z = \log a - \operatorname{mean}(\log a).
 
     The formula is invariant under scaling ``a`` by a positive number, so a
     vector that sums to one only up to rounding is inverted as

@@ -16,7 +16,7 @@ compares them:
 * :func:`softmax_shifted` subtracts the maximum first (the textbook fix);
 * :func:`softmax` is the accurate version that the rest of the package uses.
 
-:mod:`softmaxlab.precision` measures all of them against an exact reference.
+:mod:`softmaxlab.exact` and :mod:`softmaxlab.ulps` measure all of them against an exact reference.
 """
 
 from __future__ import annotations

@@ -18,9 +18,13 @@ matplotlib's ``pyplot`` is imported when a figure is first made, not when
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from ._validation import integer
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 __all__ = ["BOOK_STYLE", "COLUMN_WIDTH", "METHOD_COLORS", "PALETTE", "new_figure", "use_book_style"]
 
@@ -54,7 +58,7 @@ METHOD_COLORS: dict[str, str] = {
 COLUMN_WIDTH = 6.72
 
 #: Matplotlib settings shared by every figure.
-BOOK_STYLE: dict[str, Any] = {
+BOOK_STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (COLUMN_WIDTH, 4.2),
     # Notebook figures are PNGs rendered at figure.dpi: twice the 100 px an
     # inch at which the column shows them.
@@ -107,7 +111,7 @@ def new_figure(
     width: float | None = None,
     height: float | None = None,
     **kwargs: Any,
-):
+) -> tuple[Figure, Any]:
     """A figure and its axes in the book's style, as wide as the text column.
 
     Parameters
@@ -141,17 +145,14 @@ def new_figure(
     [6.72, 4.2]
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
-    for name, n in (("nrows", nrows), ("ncols", ncols)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-            raise TypeError(
-                f"{name} must be an int (the number of grid {name[1:]}), got {type(n).__name__} {n!r}"
-            )
-        if n < 1:
-            raise ValueError(f"{name} must be at least 1, got {n!r}")
+    nrows = integer(nrows, "nrows", minimum=1)
+    ncols = integer(ncols, "ncols", minimum=1)
     import matplotlib.pyplot as plt
 
     use_book_style()
     w = width if width is not None else COLUMN_WIDTH
     h = height if height is not None else 4.2 * nrows if nrows > 1 or ncols < 3 else 3.4
     kwargs.setdefault("layout", "constrained")
+    # The axes are one Axes or an array of them, by the grid: Any, as in
+    # matplotlib's own stubs for plt.subplots.
     return plt.subplots(nrows, ncols, figsize=(w, h), **kwargs)

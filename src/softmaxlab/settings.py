@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from ._validation import integer
 from .plotting import use_book_style
 
 __all__ = ["book_settings"]
@@ -49,26 +50,24 @@ def book_settings(*, cpu_devices: int | None = None) -> None:
     True
     """
     if cpu_devices is not None:
-        if isinstance(cpu_devices, bool) or not isinstance(cpu_devices, int):
-            raise TypeError(
-                f"cpu_devices must be an int, got {type(cpu_devices).__name__} {cpu_devices!r}"
-            )
-        if cpu_devices < 1:
-            raise ValueError(f"cpu_devices must be at least 1, got {cpu_devices}")
+        cpu_devices = integer(cpu_devices, "cpu_devices", minimum=1)
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     np.set_printoptions(precision=6, suppress=False, linewidth=88)
     import jax
 
     jax.config.update("jax_enable_x64", True)
     jax.config.update("jax_platforms", "cpu")
-    if cpu_devices is not None and jax.config.jax_num_cpu_devices != cpu_devices:
+    # JAX makes each option an attribute of its Config at run time; its type
+    # stubs do not list them, hence the one narrow ignore.
+    started = jax.config.jax_num_cpu_devices  # type: ignore[attr-defined]
+    if cpu_devices is not None and started != cpu_devices:
         try:
             jax.config.update("jax_num_cpu_devices", cpu_devices)
         except RuntimeError:  # JAX's backends are running already
             if len(jax.devices()) != cpu_devices:
                 raise RuntimeError(
-                    f"JAX has already started with {len(jax.devices())} CPU device(s), so it cannot "
-                    f"show {cpu_devices}; restart the kernel and call "
+                    f"JAX has already started with {len(jax.devices())} CPU device(s), "
+                    f"so it cannot show {cpu_devices}; restart the kernel and call "
                     f"book_settings(cpu_devices={cpu_devices}) before any JAX computation"
                 ) from None
     use_book_style()

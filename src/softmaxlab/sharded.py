@@ -33,7 +33,7 @@ program itself, not from timings.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
@@ -42,6 +42,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
+from numpy.typing import ArrayLike, DTypeLike
+
+from ._validation import integer
 
 __all__ = [
     "COLLECTIVE_KINDS",
@@ -91,7 +94,8 @@ class ShardedState(NamedTuple):
 def _mesh(mesh: Any) -> tuple[Mesh, str, int]:
     if not isinstance(mesh, Mesh):
         raise TypeError(
-            f"mesh must be a jax.sharding.Mesh (make one with device_mesh), got {type(mesh).__name__}"
+            "mesh must be a jax.sharding.Mesh (make one with device_mesh), "
+            f"got {type(mesh).__name__}"
         )
     if len(mesh.axis_names) != 1:
         raise ValueError(
@@ -125,8 +129,9 @@ def _logits(z: Any, D: int, name: str = "z") -> jax.Array:
     L = arr.shape[-1]
     if L == 0 or L % D:
         raise ValueError(
-            f"{name} has {L} logits along its last axis, which the mesh cannot split into {D} equal "
-            f"shards; L must be a positive multiple of {D} (pad with -inf to the next multiple)"
+            f"{name} has {L} logits along its last axis, which the mesh cannot split into "
+            f"{D} equal shards; L must be a positive multiple of {D} "
+            "(pad with -inf to the next multiple)"
         )
     return arr
 
@@ -195,8 +200,8 @@ def _reduce(
 
 def _state_program(
     mesh: Mesh, axis: str, D: int, ndim: int, method: str, per_device: bool
-) -> Callable:
-    def body(z):
+) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
+    def body(z: jax.Array) -> tuple[jax.Array, jax.Array]:
         M, d = _reduce(*_local_state(z), method, axis, D)
         if per_device:
             return M[None], d[None]  # this device's copy
@@ -209,7 +214,12 @@ def _state_program(
 # ------------------------------------------------------------------ public API
 
 
-def device_mesh(n_devices: Any = None, *, devices: Any = None, axis_name: str = "shards") -> Mesh:
+def device_mesh(
+    n_devices: int | None = None,
+    *,
+    devices: Sequence[jax.Device] | None = None,
+    axis_name: str = "shards",
+) -> Mesh:
     """A one-dimensional mesh of devices, to split the softmax axis over.
 
     On this book's CPU the devices are the ``jax_num_cpu_devices`` CPU devices
@@ -246,23 +256,24 @@ def device_mesh(n_devices: Any = None, *, devices: Any = None, axis_name: str = 
     (('shards',), 1)
     """
     pool = list(jax.devices() if devices is None else devices)
-    if isinstance(n_devices, bool) or not (
-        n_devices is None or isinstance(n_devices, (int, np.integer))
-    ):
-        raise TypeError(f"n_devices must be an int, got {type(n_devices).__name__} {n_devices!r}")
+    n = len(pool) if n_devices is None else integer(n_devices, "n_devices")
     if not isinstance(axis_name, str):
         raise TypeError(f"axis_name must be a str, got {type(axis_name).__name__}")
-    n = len(pool) if n_devices is None else int(n_devices)
     if not 1 <= n <= len(pool):
         raise ValueError(
-            f"n_devices={n} but {len(pool)} device(s) are available; ask for between 1 and {len(pool)} "
-            "(more CPU devices: sl.book_settings(cpu_devices=N) before JAX starts)"
+            f"n_devices={n} but {len(pool)} device(s) are available; ask for between 1 and "
+            f"{len(pool)} (more CPU devices: sl.book_settings(cpu_devices=N) before JAX starts)"
         )
     return Mesh(np.array(pool[:n]), (axis_name,))
 
 
 def normaliser_error_bound(
-    L: Any, D: Any, *, method: str = "two-collective", dtype: Any = np.float64, gamma: Any = None
+    L: int,
+    D: int,
+    *,
+    method: str = "two-collective",
+    dtype: DTypeLike = np.float64,
+    gamma: float | None = None,
 ) -> float:
     r"""First-order bound on the relative error of the sharded normaliser :math:`d`.
 
@@ -308,12 +319,10 @@ def normaliser_error_bound(
     >>> round(normaliser_error_bound(16, 4) / u, 3)  # 8 + 4 + 3 + 32/e
     26.772
     """
-    for name, value in (("L", L), ("D", D)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    L, D = integer(L, "L"), integer(D, "D")
     if D < 1 or L < 1 or L % D:
         raise ValueError(f"need D >= 1 and L a positive multiple of D, got L={L}, D={D}")
-    meth = _method(method, int(D))
+    meth = _method(method, D)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -326,12 +335,12 @@ def normaliser_error_bound(
         raise ValueError(f"gamma must be non-negative, got {gamma!r}")
     n = L // D
     if meth == "butterfly":
-        h = int(D).bit_length() - 1
+        h = D.bit_length() - 1
         return (1 + h) * g + (n - 1 + 2 * h + (1 + h) * L / np.e) * u
     return 2 * g + (n + D - 1 + 2 * L / np.e) * u
 
 
-def sharded_states(z: Any, mesh: Any, *, method: str = "two-collective") -> ShardedState:
+def sharded_states(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") -> ShardedState:
     r"""The row state :math:`(M, d)` as each device holds it after the reduction.
 
     The logits are split along their last axis into ``D = mesh.size`` shards;
@@ -376,13 +385,14 @@ def sharded_states(z: Any, mesh: Any, *, method: str = "two-collective") -> Shar
     return ShardedState(m, d)
 
 
-def sharded_logsumexp(z: Any, mesh: Any, *, method: str = "two-collective") -> jax.Array:
+def sharded_logsumexp(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") -> jax.Array:
     r"""Log-sum-exp of each row, with the row split across the devices of ``mesh``.
 
     .. math::
 
         \operatorname{LSE}(z) = M + \log d, \qquad
-        (M, d) = \bigoplus_{r} \Big(\max_{i \in r} z_i,\; \sum_{i \in r} e^{z_i - \max_{i \in r} z_i}\Big).
+        (M, d) = \bigoplus_{r} \Big(m_r,\; \sum_{i \in r} e^{z_i - m_r}\Big),
+        \qquad m_r = \max_{i \in r} z_i.
 
     Differentiable with :func:`jax.grad` (the gradient is
     :math:`\operatorname{softmax}(z)`): the maxima are behind ``stop_gradient``,
@@ -423,7 +433,7 @@ def sharded_logsumexp(z: Any, mesh: Any, *, method: str = "two-collective") -> j
     return M + jnp.log(d)
 
 
-def sharded_softmax(z: Any, mesh: Any, *, method: str = "two-collective") -> jax.Array:
+def sharded_softmax(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") -> jax.Array:
     r"""Softmax of each row, the row (and the result) split across the devices.
 
     Each device computes :math:`a_i = e^{z_i - M} / d` for its own shard from
@@ -457,7 +467,7 @@ def sharded_softmax(z: Any, mesh: Any, *, method: str = "two-collective") -> jax
     meth = _method(method, D, SHARDED_METHODS[:2])
     arr = _logits(z, D)
 
-    def body(x):
+    def body(x: jax.Array) -> jax.Array:
         M, d = _reduce(*_local_state(x), meth, axis, D)
         return _E(x, M[..., None]) / d[..., None]
 
@@ -465,7 +475,9 @@ def sharded_softmax(z: Any, mesh: Any, *, method: str = "two-collective") -> jax
     return jax.shard_map(body, mesh=mesh, in_specs=spec, out_specs=spec)(arr)
 
 
-def _xent_forward(z, y, axis, D):
+def _xent_forward(
+    z: jax.Array, y: jax.Array, axis: str, D: int
+) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """Per device: loss of each row, and what the backward pass needs."""
     n = z.shape[-1]
     first = jax.lax.axis_index(axis) * n  # the first vocabulary index on this device
@@ -481,7 +493,7 @@ def _xent_forward(z, y, axis, D):
 
 
 def vocab_parallel_cross_entropy(
-    z: Any, y: Any, mesh: Any, *, gradient: str = "formula"
+    z: ArrayLike, y: ArrayLike, mesh: Mesh, *, gradient: str = "formula"
 ) -> jax.Array:
     r"""Cross-entropy :math:`\operatorname{LSE}(z) - z_y` with the vocabulary split across devices.
 
@@ -566,14 +578,14 @@ def vocab_parallel_cross_entropy(
     )
 
     @jax.custom_vjp
-    def loss(x):
+    def loss(x: jax.Array) -> jax.Array:
         return loss_only(x, t)
 
-    def fwd(x):
+    def fwd(x: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
         value, (a, e) = with_residuals(x, t)
         return value, (a, e.astype(a.dtype))
 
-    def bwd(res, g):
+    def bwd(res: tuple[jax.Array, jax.Array], g: jax.Array) -> tuple[jax.Array]:
         return (local_grad(g, *res),)
 
     loss.defvjp(fwd, bwd)
@@ -581,9 +593,15 @@ def vocab_parallel_cross_entropy(
 
 
 def split_k_attention(
-    q: Any, k: Any, v: Any, mesh: Any, *, key_mask: Any = None, method: str = "two-collective"
+    q: ArrayLike,
+    k: ArrayLike,
+    v: ArrayLike,
+    mesh: Mesh,
+    *,
+    key_mask: ArrayLike | None = None,
+    method: str = "two-collective",
 ) -> jax.Array:
-    r"""Attention :math:`o = \operatorname{softmax}(K q / \sqrt{p})^\top V` with the keys split across devices.
+    r"""Attention :math:`o = \operatorname{softmax}(K q / \sqrt{p})^\top V`, keys split on devices.
 
     Device :math:`r` holds :math:`L / D` keys and values and forms the partial
     state :math:`(m_r, d_r, o_r)` with :math:`o_r = \sum_{i \in r} e^{s_i - m_r} v_i`;
@@ -635,7 +653,8 @@ def split_k_attention(
     qa, ka, va = _float_array(q, "q"), _float_array(k, "k"), _float_array(v, "v")
     if qa.ndim != 2 or ka.ndim != 2 or va.ndim != 2:
         raise ValueError(
-            f"q, k, v must be matrices (Q, p), (L, p), (L, p_v); got shapes {qa.shape}, {ka.shape}, {va.shape}"
+            "q, k, v must be matrices (Q, p), (L, p), (L, p_v); "
+            f"got shapes {qa.shape}, {ka.shape}, {va.shape}"
         )
     if ka.shape[1] != qa.shape[1] or va.shape[0] != ka.shape[0]:
         raise ValueError(
@@ -656,7 +675,7 @@ def split_k_attention(
     dt = jnp.result_type(qa.dtype, ka.dtype, va.dtype)
     scale = 1.0 / np.sqrt(qa.shape[1])
 
-    def body(qq, kk, vv, mm):
+    def body(qq: jax.Array, kk: jax.Array, vv: jax.Array, mm: jax.Array) -> jax.Array:
         s = jnp.where(mm, (qq @ kk.T) * scale, -jnp.inf)  # (Q, n) scores on this device
         m = jax.lax.stop_gradient(jnp.max(s, axis=-1))
         w = _E(s, m[:, None])
@@ -726,13 +745,30 @@ def count_collectives(text: str) -> dict[str, int]:
     return {kind: len(pattern.findall(text)) for kind, pattern in table.items()}
 
 
-def _stage(stage: Any) -> str:
+def _program_arguments(f: object, stage: object) -> str:
+    """The checks :func:`program_collectives` and :func:`backward_collectives` share."""
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
     if stage not in ("lowered", "compiled"):
         raise ValueError(f"stage must be 'lowered' or 'compiled', got {stage!r}")
-    return stage
+    return str(stage)
 
 
-def program_collectives(f: Callable, *args: Any, stage: str = "compiled") -> dict[str, int]:
+def _count_program(f: Callable[..., Any], args: tuple[Any, ...], stage: str) -> dict[str, int]:
+    """Count the collectives of ``jax.jit(f)`` on ``args`` (arguments already checked)."""
+    lowered = jax.jit(f).lower(*args)
+    text = lowered.as_text() if stage == "lowered" else lowered.compile().as_text()
+    if text is None:  # a backend that cannot print its executable
+        raise RuntimeError(
+            "XLA returned no text for the compiled program on this backend; "
+            "count the lowered program instead (stage='lowered')"
+        )
+    return count_collectives(text)
+
+
+def program_collectives(
+    f: Callable[..., Any], *args: Any, stage: str = "compiled"
+) -> dict[str, int]:
     """The collectives of the program ``jax.jit(f)`` on ``args``.
 
     Parameters
@@ -764,14 +800,12 @@ def program_collectives(f: Callable, *args: Any, stage: str = "compiled") -> dic
     >>> program_collectives(lambda z: sharded_logsumexp(z, mesh), np.zeros(4))["all-reduce"]
     2
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    lowered = jax.jit(f).lower(*args)
-    text = lowered.as_text() if _stage(stage) == "lowered" else lowered.compile().as_text()
-    return count_collectives(text)
+    return _count_program(f, args, _program_arguments(f, stage))
 
 
-def backward_collectives(f: Callable, *args: Any, stage: str = "compiled") -> dict[str, int]:
+def backward_collectives(
+    f: Callable[..., Any], *args: Any, stage: str = "compiled"
+) -> dict[str, int]:
     """The collectives of the backward pass alone: the pullback of ``f`` at ``args``.
 
     The forward pass runs once, eagerly (:func:`jax.vjp`); the pullback, with
@@ -806,9 +840,7 @@ def backward_collectives(f: Callable, *args: Any, stage: str = "compiled") -> di
     >>> backward_collectives(lambda z: sharded_logsumexp(z, mesh), np.zeros(4))["all-reduce"]
     0
     """
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    _stage(stage)
+    checked = _program_arguments(f, stage)
     out, pullback = jax.vjp(f, *args)
     cotangent = jax.tree_util.tree_map(jnp.ones_like, out)
-    return program_collectives(lambda pb, g: pb(g), pullback, cotangent, stage=stage)
+    return _count_program(lambda pb, g: pb(g), (pullback, cotangent), checked)

@@ -19,13 +19,12 @@ has :math:`\Phi'(T) = H(a(T))`, the entropy of the output.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, index, logits, same_shape
+from ._validation import as_float_array, finite_real, index, logits, same_shape
 from .numerics import logsumexp, softmax
 
 __all__ = [
@@ -40,13 +39,18 @@ __all__ = [
 
 
 def _temperature(T: Any, name: str = "T") -> float:
-    """A positive finite temperature (or inverse temperature) as a float."""
-    if isinstance(T, bool) or not isinstance(T, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(T).__name__} {T!r:.40}")
-    T = float(T)
-    if not (math.isfinite(T) and T > 0):
-        raise ValueError(f"{name} must be a finite positive number, got {T!r}")
-    return T
+    """A positive finite temperature (or inverse temperature) as a float.
+
+    The type rule is :func:`_validation.finite_real`'s; the value rule is one
+    message for every refused value (not finite, zero or negative).
+    """
+    try:
+        t = finite_real(T, name)
+    except ValueError:
+        t = math.nan  # not finite: refused below, with the same message as T <= 0
+    if not t > 0:
+        raise ValueError(f"{name} must be a finite positive number, got {float(T)!r}")
+    return t
 
 
 def _finite_logits(z: Any) -> np.ndarray:
@@ -76,11 +80,11 @@ def _deviation(a: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def mean_logit(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
-    r"""The mean logit :math:`\mu(T) = \sum_k a_k(T)\, z_k` under :math:`a(T) = \operatorname{softmax}(z/T)`.
+    r"""The mean logit :math:`\mu(T) = \sum_k a_k(T)\, z_k` at temperature :math:`T`.
 
-    :math:`\mu` decreases strictly in :math:`T` (unless all logits are equal),
-    from :math:`\hat z` as :math:`T \to 0^+` to the plain mean
-    :math:`\bar z = \frac1L \sum_k z_k` as :math:`T \to \infty`.
+    Here :math:`a(T) = \operatorname{softmax}(z/T)`. :math:`\mu` decreases
+    strictly in :math:`T` (unless all logits are equal), from :math:`\hat z` as
+    :math:`T \to 0^+` to the plain mean :math:`\bar z = \frac1L \sum_k z_k` as :math:`T \to \infty`.
 
     Parameters
     ----------
@@ -151,7 +155,11 @@ def softmax_temperature_derivative(z: ArrayLike, T: float) -> NDArray[np.floatin
 
 
 def softmax_beta_derivative(z: ArrayLike, beta: float) -> NDArray[np.floating]:
-    r""":math:`\partial a_j / \partial \beta = a_j (z_j - \langle a, z \rangle)` for :math:`a = \operatorname{softmax}(\beta z)`.
+    r"""The derivative of :math:`a = \operatorname{softmax}(\beta z)` in :math:`\beta`.
+
+    .. math::
+
+        \frac{\partial a_j}{\partial \beta} = a_j (z_j - \langle a, z \rangle).
 
     The inverse temperature :math:`\beta = 1/T`. This is the JVP of softmax at
     :math:`\beta z` in the direction :math:`z`.
@@ -187,10 +195,11 @@ def softmax_beta_derivative(z: ArrayLike, beta: float) -> NDArray[np.floating]:
 def cross_entropy_temperature_derivative(
     z: ArrayLike, y: ArrayLike, T: float
 ) -> NDArray[np.floating]:
-    r"""Derivative in :math:`T` of the cross-entropy :math:`\ell(T) = -\sum_j y_j \log \operatorname{softmax}(z/T)_j`.
+    r"""Derivative in :math:`T` of the cross-entropy of :math:`\operatorname{softmax}(z/T)`.
 
     .. math::
 
+        \ell(T) = -\sum_j y_j \log \operatorname{softmax}(z/T)_j, \qquad
         \frac{d\ell}{dT} = \frac{\langle y, z\rangle - (\textstyle\sum_j y_j)\, \mu(T)}{T^2}.
 
     For a target that sums to one its sign is that of :math:`\langle y, z \rangle
@@ -276,7 +285,9 @@ def free_energy(z: ArrayLike, T: float) -> NDArray[np.floating]:
 
 
 def softmax_entropy(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
-    r"""Shannon entropy :math:`H(a) = -\sum_j a_j \log a_j` of :math:`a = \operatorname{softmax}(z/T)`, in nats.
+    r"""Shannon entropy :math:`H(a) = -\sum_j a_j \log a_j` of :math:`\operatorname{softmax}(z/T)`.
+
+    In nats (natural logarithms), with :math:`a = \operatorname{softmax}(z/T)`.
 
     Computed as :math:`\operatorname{LSE}(w) - \langle a, w \rangle` with
     :math:`w = z / T`, which never takes the logarithm of an underflowed
