@@ -343,4 +343,6 @@ def test_the_readme_states_the_promises_the_package_makes():
         "README.md's promise table differs from sl.promise_table(): paste its output"
     )
     jvp = sl.promise("softmax_jvp").bound
-    assert f"|err_j| <= {jvp:.4g} u a_j" in readme, f"README.md does not state the JVP constant {jvp}"
+    assert f"|err_j| <= {jvp:.4g} u a_j" in readme, (
+        f"README.md does not state the JVP constant {jvp}"
+    )

@@ -51,13 +51,13 @@ def _vector(z: ArrayLike) -> NDArray[np.float64]:
     arr, _ = logits(z, -1)
     if arr.ndim != 1:
         raise ValueError(f"z must be a vector of shape (L,), got shape {arr.shape}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
+    vec: NDArray[np.float64] = arr.astype(np.float64)
+    if not np.all(np.isfinite(vec)):
         raise ValueError(
             "z must be finite: this view moves one logit and redraws the others, "
             "so inf and NaN are refused"
         )
-    return arr
+    return vec
 
 
 def _values(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
@@ -73,7 +73,7 @@ def _values(values: ArrayLike, name: str = "values") -> NDArray[np.float64]:
 def _outputs(z: NDArray[np.float64], j: int, t: NDArray[np.float64]) -> NDArray[np.float64]:
     zs = np.repeat(z[None, :], t.size, axis=0)
     zs[:, j] = t
-    return softmax(zs, axis=-1)
+    return np.asarray(softmax(zs, axis=-1), dtype=np.float64)  # float64 in, float64 out
 
 
 def softmax_along_coordinate(z: ArrayLike, j: int, values: ArrayLike) -> NDArray[np.float64]:

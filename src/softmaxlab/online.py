@@ -621,8 +621,8 @@ def chunked_softmax(
 
     .. math::
 
-        (m, d) = \bigoplus_{c} \Big(\max_{k \in c} z_k,\ \sum_{k \in c} e^{z_k - \max_{k \in c} z_k}\Big),
-        \qquad a_j = \frac{e^{z_j - m}}{d}.
+        (m, d) = \bigoplus_{c} \Big(m_c,\ \sum_{k \in c} e^{z_k - m_c}\Big),
+        \quad m_c = \max_{k \in c} z_k, \qquad a_j = \frac{e^{z_j - m}}{d}.
 
     ``chunk_size = 1`` is the online recurrence read one logit at a time (with
     ``order="left"``); ``chunk_size >= L`` is the three-pass safe softmax.
@@ -664,7 +664,8 @@ def chunked_softmax(
     >>> import numpy as np
     >>> from softmaxlab import chunked_softmax, softmax
     >>> z = np.random.default_rng(0).normal(size=10)
-    >>> bool(np.allclose(chunked_softmax(z, 3, order=[3, 1, (0, 2)]), softmax(z), rtol=1e-14, atol=0))
+    >>> a = chunked_softmax(z, 3, order=[3, 1, (0, 2)])
+    >>> bool(np.allclose(a, softmax(z), rtol=1e-14, atol=0))
     True
     """
     arr, ax, x = _prepare(z, axis, work_dtype)
