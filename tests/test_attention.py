@@ -200,7 +200,7 @@ Q1, K1, V1 = np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((4, 2))
         (
             lambda: sl.attention_forward(np.zeros((2, 3, 1)), K1, V1),
             ValueError,
-            r"expected q of shape \(n,\)",
+            r"expected q of shape \(d_k,\)",
         ),
         (
             lambda: sl.attention_forward(Q1, np.zeros((0, 3)), np.zeros((0, 2))),

@@ -442,13 +442,13 @@ def test_normaliser_error_bound_values_and_bad_input():
     )
     cases = [
         (TypeError, "L must be an int, got float", lambda: sl.normaliser_error_bound(16.0, 4)),
-        (TypeError, "D must be an int, got bool", lambda: sl.normaliser_error_bound(16, True)),
+        (TypeError, "R must be an int, got bool", lambda: sl.normaliser_error_bound(16, True)),
         (
             ValueError,
-            "L a positive multiple of D, got L=10, D=4",
+            "L a positive multiple of R, got L=10, R=4",
             lambda: sl.normaliser_error_bound(10, 4),
         ),
-        (ValueError, "need D >= 1", lambda: sl.normaliser_error_bound(16, 0)),
+        (ValueError, "need R >= 1", lambda: sl.normaliser_error_bound(16, 0)),
         (
             TypeError,
             "dtype must be float32 or float64, got 'float16'",

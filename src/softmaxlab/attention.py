@@ -1,23 +1,23 @@
 r"""Masked softmax and attention, forward and backward, without the L x L matrix.
 
-For one query :math:`q \in \mathbb{R}^n`, keys :math:`k_i` and values
-:math:`v_i`, attention computes scores :math:`s_i = \langle q, k_i\rangle / \sqrt n`
-(``-inf`` where masked), :math:`P = \operatorname{softmax}(s)` and
+For one query :math:`q \in \mathbb{R}^{d_k}`, keys :math:`k_i` and values
+:math:`v_i`, attention computes scores :math:`z_i = \langle q, k_i\rangle / \sqrt{d_k}`
+(``-inf`` where masked), :math:`P = \operatorname{softmax}(z)` and
 :math:`o = \sum_i P_i v_i`. With the incoming gradient :math:`\bar o = \partial
 \ell / \partial o` the backward pass is
 
 .. math::
 
     \bar v_i = P_i\, \bar o, \qquad
-    \bar s_i = P_i \big(\langle \bar o, v_i\rangle - D\big), \quad D = \langle \bar o, o\rangle,
+    \bar z_i = P_i \big(\langle \bar o, v_i\rangle - D\big), \quad D = \langle \bar o, o\rangle,
 
-    \bar q = \tfrac{1}{\sqrt n} \sum_i \bar s_i k_i, \qquad
-    \bar k_i = \tfrac{1}{\sqrt n}\, \bar s_i\, q .
+    \bar q = \tfrac{1}{\sqrt{d_k}} \sum_i \bar z_i k_i, \qquad
+    \bar k_i = \tfrac{1}{\sqrt{d_k}}\, \bar z_i\, q .
 
 :func:`attention_forward` streams over blocks of keys with the online normaliser
 and keeps only :math:`(m, d, o)` per query; it returns :math:`o` and
-:math:`\operatorname{LSE}(s)`. :func:`attention_backward` recomputes
-:math:`P_i = e^{s_i - \operatorname{LSE}(s)}` block by block from the saved
+:math:`\operatorname{LSE}(z)`. :func:`attention_backward` recomputes
+:math:`P_i = e^{z_i - \operatorname{LSE}(z)}` block by block from the saved
 log-sum-exp, the form that memory-efficient kernels use. A fully masked query
 (no key allowed) gets the output 0, the log-sum-exp :math:`+\infty` (so that
 every recomputed :math:`P_i` is exactly 0) and zero gradients.
@@ -141,17 +141,18 @@ def _qkv(
         Q = Q[None, :]
     if Q.ndim != 2 or K.ndim != 2 or V.ndim != 2:
         raise ValueError(
-            f"expected q of shape (n,) or (Lq, n), k of shape (L, n) and v of shape (L, nv); "
+            "expected q of shape (d_k,) or (Lq, d_k), k of shape (L, d_k) "
+            "and v of shape (L, d_v); "
             f"got q {np.shape(q)}, k {K.shape}, v {V.shape}"
         )
     if K.shape[0] == 0 or Q.shape[0] == 0 or K.shape[1] == 0:
         raise ValueError(
-            f"need at least one query, one key and a head dimension n >= 1; got q {np.shape(q)}, k "
-            f"{K.shape}"
+            "need at least one query, one key and a head dimension d_k >= 1; "
+            f"got q {np.shape(q)}, k {K.shape}"
         )
     if Q.shape[1] != K.shape[1]:
         raise ValueError(
-            f"q and k must have the same head dimension n: q has {Q.shape[1]}, k has {K.shape[1]}"
+            f"q and k must have the same head dimension d_k: q has {Q.shape[1]}, k has {K.shape[1]}"
         )
     if V.shape[0] != K.shape[0]:
         raise ValueError(
@@ -177,35 +178,35 @@ def attention_forward(
 ) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
     r"""Attention output and log-sum-exp, streaming over blocks of keys.
 
-    For each query, :math:`s = \text{scale}\cdot K q` (``-inf`` where masked),
-    :math:`o = \operatorname{softmax}(s)^\top V` and :math:`\ell = \operatorname{LSE}(s)`.
+    For each query, :math:`z = \text{scale}\cdot K q` (``-inf`` where masked),
+    :math:`o = \operatorname{softmax}(z)^\top V` and :math:`\mathrm{lse} = \operatorname{LSE}(z)`.
     Each block of ``block_size`` keys updates a running maximum :math:`m`,
     normaliser :math:`d` and accumulator :math:`o` per query (the online
-    normaliser of chapter 6), so the memory is :math:`O(n_v + \text{block\_size})`
+    normaliser of chapter 6), so the memory is :math:`O(d_v + \text{block\_size})`
     per query; the :math:`L_q \times L` matrix of probabilities is never formed.
 
     Parameters
     ----------
-    q : array_like, shape (n,) or (Lq, n)
+    q : array_like, shape (d_k,) or (Lq, d_k)
         One query or a block of queries.
-    k : array_like, shape (L, n)
+    k : array_like, shape (L, d_k)
         Keys.
-    v : array_like, shape (L, nv)
+    v : array_like, shape (L, d_v)
         Values.
     mask : array_like of bool, shape (L,) or (Lq, L), optional
         True where query and key may interact (shape (L,) for one query).
     scale : float, optional
-        The score scale, :math:`1/\sqrt n` by default.
+        The score scale, :math:`1/\sqrt{d_k}` by default.
     block_size : int, default 64
         Keys per block.
 
     Returns
     -------
-    o : numpy.ndarray, shape (nv,) or (Lq, nv)
+    o : numpy.ndarray, shape (d_v,) or (Lq, d_v)
         The outputs; 0 for a query with no kept key.
     lse : numpy.ndarray, shape () or (Lq,)
-        :math:`\operatorname{LSE}(s)` per query, ``+inf`` for a fully masked one
-        (so that :math:`e^{s_i - \mathrm{lse}} = 0` in the backward pass).
+        :math:`\operatorname{LSE}(z)` per query, ``+inf`` for a fully masked one
+        (so that :math:`e^{z_i - \mathrm{lse}} = 0` in the backward pass).
 
     Raises
     ------
@@ -278,14 +279,14 @@ def attention_backward(
         \bar Q \mathrel{+}= \text{scale}\, \bar Z K, \quad
         \bar K \mathrel{+}= \text{scale}\, \bar Z^\top Q .
 
-    Memory is :math:`O(n + n_v + \text{block\_size})` per query besides the
+    Memory is :math:`O(d_k + d_v + \text{block\_size})` per query besides the
     gradients themselves.
 
     Parameters
     ----------
     q, k, v, mask, scale, block_size
         As for :func:`attention_forward` (use the same values).
-    o : array_like, shape (nv,) or (Lq, nv)
+    o : array_like, shape (d_v,) or (Lq, d_v)
         The forward output.
     lse : array_like, shape () or (Lq,)
         The forward log-sum-exp (``+inf`` for fully masked queries).
@@ -295,8 +296,8 @@ def attention_backward(
     Returns
     -------
     dq : numpy.ndarray, the shape of ``q``
-    dk : numpy.ndarray, shape (L, n)
-    dv : numpy.ndarray, shape (L, nv)
+    dk : numpy.ndarray, shape (L, d_k)
+    dv : numpy.ndarray, shape (L, d_v)
 
     Raises
     ------

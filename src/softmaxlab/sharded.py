@@ -1,13 +1,13 @@
 r"""Softmax with its axis split across devices: states, collectives, and their count.
 
-The logits :math:`z \in \mathbb{R}^L` of one row are cut into :math:`D`
-contiguous *shards* of :math:`n = L / D` logits, one per device of a
+The logits :math:`z \in \mathbb{R}^L` of one row are cut into :math:`R`
+contiguous *shards* of :math:`n = L / R` logits, one per device of a
 one-dimensional device mesh. Device :math:`r` summarises its shard by the state
 :math:`(m_r, d_r)` of :mod:`softmaxlab.online`; the row's state is the merge
 
 .. math::
 
-    (M, d) = \bigoplus_{r=1}^{D} (m_r, d_r), \qquad
+    (M, d) = \bigoplus_{r=1}^{R} (m_r, d_r), \qquad
     M = \max_r m_r, \quad d = \sum_r d_r\, e^{m_r - M},
 
 and :math:`\operatorname{LSE}(z) = M + \log d`. The functions here compute that
@@ -15,9 +15,9 @@ merge with JAX's SPMD collectives inside :func:`jax.shard_map`, in three ways:
 
 - ``"two-collective"``: an all-reduce of the maxima (``pmax``), then an
   all-reduce of the sums re-measured against :math:`M` (``psum``);
-- ``"gather-states"``: one all-gather of the :math:`D` states, merged locally
+- ``"gather-states"``: one all-gather of the :math:`R` states, merged locally
   (every device merges the same gathered values in the same order);
-- ``"butterfly"``: :math:`\log_2 D` rounds of pairwise exchange
+- ``"butterfly"``: :math:`\log_2 R` rounds of pairwise exchange
   (``ppermute``), each merging a device's state with its partner's.
 
 Every maximum is put behind :func:`jax.lax.stop_gradient` *before* it reaches a
@@ -80,7 +80,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 class ShardedState(NamedTuple):
     r"""The states :math:`(M, d)` that the devices hold after the reduction.
 
-    ``m`` and ``d`` have shape ``(D,) + rows``: entry ``[r]`` is device
+    ``m`` and ``d`` have shape ``(R,) + rows``: entry ``[r]`` is device
     ``r``'s copy. A correct all-reduce leaves the same state on every device.
     """
 
@@ -120,30 +120,30 @@ def _float_array(x: Any, name: str) -> jax.Array:
     return arr
 
 
-def _logits(z: Any, D: int, name: str = "z") -> jax.Array:
+def _logits(z: Any, R: int, name: str = "z") -> jax.Array:
     arr = _float_array(z, name)
     if arr.ndim == 0:
         raise ValueError(
             f"{name} is a scalar; expected logits of shape (..., L), split along the last axis"
         )
     L = arr.shape[-1]
-    if L == 0 or L % D:
+    if L == 0 or L % R:
         raise ValueError(
             f"{name} has {L} logits along its last axis, which the mesh cannot split into "
-            f"{D} equal shards; L must be a positive multiple of {D} "
+            f"{R} equal shards; L must be a positive multiple of {R} "
             "(pad with -inf to the next multiple)"
         )
     return arr
 
 
-def _method(method: Any, D: int, allowed: tuple[str, ...] = SHARDED_METHODS) -> str:
+def _method(method: Any, R: int, allowed: tuple[str, ...] = SHARDED_METHODS) -> str:
     if not isinstance(method, str):
         raise TypeError(f"method must be one of {allowed}, got {type(method).__name__} {method!r}")
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}, got {method!r}")
-    if method == "butterfly" and D & (D - 1):
+    if method == "butterfly" and R & (R - 1):
         raise ValueError(
-            f"the butterfly reduction needs a power-of-two number of devices, the mesh has {D}"
+            f"the butterfly reduction needs a power-of-two number of devices, the mesh has {R}"
         )
     return method
 
@@ -179,7 +179,7 @@ def _merge_stacked(m: jax.Array, d: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 def _reduce(
-    m: jax.Array, d: jax.Array, method: str, axis: str, D: int
+    m: jax.Array, d: jax.Array, method: str, axis: str, R: int
 ) -> tuple[jax.Array, jax.Array]:
     """The row state from this device's state, by the chosen collectives."""
     if method == "two-collective":
@@ -189,8 +189,8 @@ def _reduce(
         both = jax.lax.all_gather(jnp.stack([m, d]), axis, to="invarying")
         return _merge_stacked(both[:, 0], both[:, 1])
     step = 1
-    while step < D:  # butterfly: exchange with the device whose index differs in one bit
-        perm = [(r, r ^ step) for r in range(D)]
+    while step < R:  # butterfly: exchange with the device whose index differs in one bit
+        perm = [(r, r ^ step) for r in range(R)]
         m2, d2 = jax.lax.ppermute(jnp.stack([m, d]), axis, perm)  # one message
         M = jnp.maximum(m, m2)
         m, d = M, d * _E(m, M) + d2 * _E(m2, M)
@@ -199,10 +199,10 @@ def _reduce(
 
 
 def _state_program(
-    mesh: Mesh, axis: str, D: int, ndim: int, method: str, per_device: bool
+    mesh: Mesh, axis: str, R: int, ndim: int, method: str, per_device: bool
 ) -> Callable[[jax.Array], tuple[jax.Array, jax.Array]]:
     def body(z: jax.Array) -> tuple[jax.Array, jax.Array]:
-        M, d = _reduce(*_local_state(z), method, axis, D)
+        M, d = _reduce(*_local_state(z), method, axis, R)
         if per_device:
             return M[None], d[None]  # this device's copy
         return M, d
@@ -269,7 +269,7 @@ def device_mesh(
 
 def normaliser_error_bound(
     L: int,
-    D: int,
+    R: int,
     *,
     method: str = "two-collective",
     dtype: DTypeLike = np.float64,
@@ -279,22 +279,22 @@ def normaliser_error_bound(
 
     .. math::
 
-        \frac{|\hat d - d|}{d} \le 2\gamma + \Big(n + D - 1 + \frac{2L}{e}\Big) u,
-        \qquad n = L / D,
+        \frac{|\hat d - d|}{d} \le 2\gamma + \Big(n + R - 1 + \frac{2L}{e}\Big) u,
+        \qquad n = L / R,
 
     for either reduction (two collectives or gathered states): every term
     passes through two computed exponentials (within :math:`\gamma` each, plus
     the rounding of their arguments, which adds at most :math:`u/e` per unit of
     the sum), :math:`n - 1` additions on its device, one product and
-    :math:`D - 1` additions across devices (chapter 8, the error proposition).
-    The butterfly merges :math:`h = \log_2 D` times, each with one computed
+    :math:`R - 1` additions across devices (chapter 8, the error proposition).
+    The butterfly merges :math:`h = \log_2 R` times, each with one computed
     factor, one product and one addition:
     :math:`(1 + h)\gamma + (n - 1 + 2h + (1 + h) L / e)\,u`.
 
     Parameters
     ----------
-    L, D : int
-        Logits per row and devices; ``L`` a multiple of ``D``.
+    L, R : int
+        Logits per row and devices; ``L`` a multiple of ``R``.
     method : {"two-collective", "gather-states", "butterfly"}
     dtype : float32 or float64, default float64
         Gives the unit roundoff :math:`u`.
@@ -308,9 +308,9 @@ def normaliser_error_bound(
     Raises
     ------
     TypeError
-        If ``L`` or ``D`` is not an int, or ``dtype`` is not float32/float64.
+        If ``L`` or ``R`` is not an int, or ``dtype`` is not float32/float64.
     ValueError
-        If ``D < 1`` or ``L`` is not a positive multiple of ``D``, or ``gamma < 0``.
+        If ``R < 1`` or ``L`` is not a positive multiple of ``R``, or ``gamma < 0``.
 
     Examples
     --------
@@ -319,10 +319,10 @@ def normaliser_error_bound(
     >>> round(normaliser_error_bound(16, 4) / u, 3)  # 8 + 4 + 3 + 32/e
     26.772
     """
-    L, D = integer(L, "L"), integer(D, "D")
-    if D < 1 or L < 1 or L % D:
-        raise ValueError(f"need D >= 1 and L a positive multiple of D, got L={L}, D={D}")
-    meth = _method(method, D)
+    L, R = integer(L, "L"), integer(R, "R")
+    if R < 1 or L < 1 or L % R:
+        raise ValueError(f"need R >= 1 and L a positive multiple of R, got L={L}, R={R}")
+    meth = _method(method, R)
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -333,17 +333,17 @@ def normaliser_error_bound(
     g = 4 * u if gamma is None else float(gamma)
     if not g >= 0:
         raise ValueError(f"gamma must be non-negative, got {gamma!r}")
-    n = L // D
+    n = L // R
     if meth == "butterfly":
-        h = D.bit_length() - 1
+        h = R.bit_length() - 1
         return (1 + h) * g + (n - 1 + 2 * h + (1 + h) * L / np.e) * u
-    return 2 * g + (n + D - 1 + 2 * L / np.e) * u
+    return 2 * g + (n + R - 1 + 2 * L / np.e) * u
 
 
 def sharded_states(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") -> ShardedState:
     r"""The row state :math:`(M, d)` as each device holds it after the reduction.
 
-    The logits are split along their last axis into ``D = mesh.size`` shards;
+    The logits are split along their last axis into ``R = mesh.size`` shards;
     each device forms the state of its shard and the states are reduced by
     ``method`` (see the module docstring).
 
@@ -358,7 +358,7 @@ def sharded_states(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") 
     Returns
     -------
     ShardedState
-        ``m`` and ``d`` of shape ``(D,) + z.shape[:-1]``, one copy per device.
+        ``m`` and ``d`` of shape ``(R,) + z.shape[:-1]``, one copy per device.
 
     Raises
     ------
@@ -366,8 +366,8 @@ def sharded_states(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") 
         If ``z`` is not a float32/float64 array, ``mesh`` not a Mesh, or
         ``method`` not a string.
     ValueError
-        If ``L`` is not a multiple of ``D``, the mesh has more than one axis,
-        ``method`` is unknown, or ``"butterfly"`` meets a ``D`` that is not a
+        If ``L`` is not a multiple of ``R``, the mesh has more than one axis,
+        ``method`` is unknown, or ``"butterfly"`` meets a ``R`` that is not a
         power of two.
 
     Examples
@@ -378,10 +378,10 @@ def sharded_states(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective") 
     >>> float(s.m[0]), round(float(s.d[0]), 12)  # 3 and e^-2 + 1 + e^-1 + 1
     (3.0, 2.503214724408)
     """
-    mesh, axis, D = _mesh(mesh)
-    meth = _method(method, D)
-    arr = _logits(z, D)
-    m, d = _state_program(mesh, axis, D, arr.ndim, meth, per_device=True)(arr)
+    mesh, axis, R = _mesh(mesh)
+    meth = _method(method, R)
+    arr = _logits(z, R)
+    m, d = _state_program(mesh, axis, R, arr.ndim, meth, per_device=True)(arr)
     return ShardedState(m, d)
 
 
@@ -426,10 +426,10 @@ def sharded_logsumexp(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective
     >>> bool(np.allclose(got, logsumexp(z, axis=-1), rtol=1e-15))
     True
     """
-    mesh, axis, D = _mesh(mesh)
-    meth = _method(method, D, SHARDED_METHODS[:2])
-    arr = _logits(z, D)
-    M, d = _state_program(mesh, axis, D, arr.ndim, meth, per_device=False)(arr)
+    mesh, axis, R = _mesh(mesh)
+    meth = _method(method, R, SHARDED_METHODS[:2])
+    arr = _logits(z, R)
+    M, d = _state_program(mesh, axis, R, arr.ndim, meth, per_device=False)(arr)
     return M + jnp.log(d)
 
 
@@ -463,12 +463,12 @@ def sharded_softmax(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective")
     >>> bool(np.allclose(sharded_softmax(z, device_mesh(1)), softmax(z), rtol=1e-15))
     True
     """
-    mesh, axis, D = _mesh(mesh)
-    meth = _method(method, D, SHARDED_METHODS[:2])
-    arr = _logits(z, D)
+    mesh, axis, R = _mesh(mesh)
+    meth = _method(method, R, SHARDED_METHODS[:2])
+    arr = _logits(z, R)
 
     def body(x: jax.Array) -> jax.Array:
-        M, d = _reduce(*_local_state(x), meth, axis, D)
+        M, d = _reduce(*_local_state(x), meth, axis, R)
         return _E(x, M[..., None]) / d[..., None]
 
     spec = _spec(arr.ndim, axis)
@@ -476,7 +476,7 @@ def sharded_softmax(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective")
 
 
 def _xent_forward(
-    z: jax.Array, y: jax.Array, axis: str, D: int
+    z: jax.Array, y: jax.Array, axis: str, R: int
 ) -> tuple[jax.Array, tuple[jax.Array, jax.Array]]:
     """Per device: loss of each row, and what the backward pass needs."""
     n = z.shape[-1]
@@ -487,21 +487,21 @@ def _xent_forward(
     M = jax.lax.pmax(jax.lax.stop_gradient(jnp.max(z, axis=-1)), axis)
     w = _E(z, M[..., None])
     # one all-reduce carries both sums: the normaliser and the target logit
-    d, z_y = jax.lax.psum(jnp.stack([jnp.sum(w, axis=-1), jnp.where(here, picked, 0.0)]), axis)
+    d, z_k = jax.lax.psum(jnp.stack([jnp.sum(w, axis=-1), jnp.where(here, picked, 0.0)]), axis)
     onehot = (jnp.arange(n) == local[..., None]) & here[..., None]
-    return M + jnp.log(d) - z_y, (w / d[..., None], onehot)
+    return M + jnp.log(d) - z_k, (w / d[..., None], onehot)
 
 
 def vocab_parallel_cross_entropy(
     z: ArrayLike, y: ArrayLike, mesh: Mesh, *, gradient: str = "formula"
 ) -> jax.Array:
-    r"""Cross-entropy :math:`\operatorname{LSE}(z) - z_y` with the vocabulary split across devices.
+    r"""Cross-entropy :math:`\operatorname{LSE}(z) - z_k` with the vocabulary split across devices.
 
-    Each device holds ``L / D`` consecutive logits of every row. The forward
+    Each device holds ``L / R`` consecutive logits of every row. The forward
     pass sends two all-reduces per row: the maximum :math:`M`, then one
     all-reduce of two numbers, the normaliser :math:`\sum_i e^{z_i - M}` and
-    the target logit :math:`z_y` (which only its owner contributes). The
-    gradient :math:`a - e_y` is formed on each device from its own
+    the target logit :math:`z_k` (which only its owner contributes). The
+    gradient :math:`a - e_k` is formed on each device from its own
     probabilities, with no communication.
 
     Parameters
@@ -512,7 +512,7 @@ def vocab_parallel_cross_entropy(
         Target classes in ``[0, L)``.
     mesh : jax.sharding.Mesh
     gradient : {"formula", "autodiff"}, default "formula"
-        ``"formula"``: a custom VJP that returns :math:`g\,(a - e_y)` from the
+        ``"formula"``: a custom VJP that returns :math:`g\,(a - e_k)` from the
         saved local probabilities (as Megatron-LM does); ``"autodiff"``: JAX
         differentiates the sharded forward program itself.
 
@@ -539,8 +539,8 @@ def vocab_parallel_cross_entropy(
     >>> bool(np.isclose(loss[0], logsumexp(z[0]) - 2.0, rtol=1e-15))
     True
     """
-    mesh, axis, D = _mesh(mesh)
-    arr = _logits(z, D)
+    mesh, axis, R = _mesh(mesh)
+    arr = _logits(z, R)
     if arr.ndim != 2:
         raise ValueError(f"z must have shape (B, L), got shape {arr.shape}")
     if not isinstance(gradient, str):
@@ -560,12 +560,12 @@ def vocab_parallel_cross_entropy(
             raise ValueError(f"y must lie in [0, {arr.shape[-1]}), got {np.asarray(t)[bad][0]}")
     in_specs = (P(None, axis), P())
     loss_only = jax.shard_map(
-        lambda x, c: _xent_forward(x, c, axis, D)[0], mesh=mesh, in_specs=in_specs, out_specs=P()
+        lambda x, c: _xent_forward(x, c, axis, R)[0], mesh=mesh, in_specs=in_specs, out_specs=P()
     )
     if gradient == "autodiff":
         return loss_only(arr, t)
     with_residuals = jax.shard_map(
-        partial(_xent_forward, axis=axis, D=D),
+        partial(_xent_forward, axis=axis, R=R),
         mesh=mesh,
         in_specs=in_specs,
         out_specs=(P(), (P(None, axis), P(None, axis))),
@@ -601,20 +601,20 @@ def split_k_attention(
     key_mask: ArrayLike | None = None,
     method: str = "two-collective",
 ) -> jax.Array:
-    r"""Attention :math:`o = \operatorname{softmax}(K q / \sqrt{p})^\top V`, keys split on devices.
+    r"""Attention :math:`o = \operatorname{softmax}(K q / \sqrt{d_k})^\top V`, keys on devices.
 
-    Device :math:`r` holds :math:`L / D` keys and values and forms the partial
-    state :math:`(m_r, d_r, o_r)` with :math:`o_r = \sum_{i \in r} e^{s_i - m_r} v_i`;
+    Device :math:`r` holds :math:`L / R` keys and values and forms the partial
+    state :math:`(m_r, d_r, o_r)` with :math:`o_r = \sum_{i \in r} e^{z_i - m_r} v_i`;
     the states merge like :math:`(m, d)`, the accumulators rescaled by the
     same factors :math:`e^{m_r - M}`, and :math:`o = o_{\text{merged}} / d`.
 
     Parameters
     ----------
-    q : array_like, shape (Q, p)
+    q : array_like, shape (Q, d_k)
         Queries, replicated on every device.
-    k : array_like, shape (L, p)
+    k : array_like, shape (L, d_k)
         Keys, split along ``L``.
-    v : array_like, shape (L, p_v)
+    v : array_like, shape (L, d_v)
         Values, split along ``L``.
     mesh : jax.sharding.Mesh
     key_mask : array_like of bool, shape (Q, L), optional
@@ -624,18 +624,18 @@ def split_k_attention(
     method : {"two-collective", "gather-states"}
         ``"two-collective"``: ``pmax`` of the maxima, then one ``psum`` of
         :math:`(d_r, o_r)` rescaled; ``"gather-states"``: one all-gather of the
-        :math:`p_v + 2` numbers of each state per query.
+        :math:`d_v + 2` numbers of each state per query.
 
     Returns
     -------
-    jax.Array, shape (Q, p_v)
+    jax.Array, shape (Q, d_v)
 
     Raises
     ------
     TypeError
         For non-float arrays, a non-boolean mask, a non-Mesh or a non-string method.
     ValueError
-        For shapes that do not fit, ``L`` not a multiple of ``D``, or an
+        For shapes that do not fit, ``L`` not a multiple of ``R``, or an
         unknown method.
 
     Examples
@@ -648,12 +648,12 @@ def split_k_attention(
     >>> bool(np.allclose(o, softmax(k @ q[0] / np.sqrt(3)) @ v, rtol=1e-14))
     True
     """
-    mesh, axis, D = _mesh(mesh)
-    meth = _method(method, D, SHARDED_METHODS[:2])
+    mesh, axis, R = _mesh(mesh)
+    meth = _method(method, R, SHARDED_METHODS[:2])
     qa, ka, va = _float_array(q, "q"), _float_array(k, "k"), _float_array(v, "v")
     if qa.ndim != 2 or ka.ndim != 2 or va.ndim != 2:
         raise ValueError(
-            "q, k, v must be matrices (Q, p), (L, p), (L, p_v); "
+            "q, k, v must be matrices (Q, d_k), (L, d_k), (L, d_v); "
             f"got shapes {qa.shape}, {ka.shape}, {va.shape}"
         )
     if ka.shape[1] != qa.shape[1] or va.shape[0] != ka.shape[0]:
@@ -661,7 +661,7 @@ def split_k_attention(
             f"shapes do not fit: q {qa.shape}, k {ka.shape}, v {va.shape}; "
             "q and k need the same p, k and v the same number L of keys"
         )
-    _logits(ka.T, D, "k (its key axis)")
+    _logits(ka.T, R, "k (its key axis)")
     if key_mask is None:
         mask = jnp.ones((qa.shape[0], ka.shape[0]), dtype=bool)
     else:
@@ -689,7 +689,7 @@ def split_k_attention(
             jnp.concatenate([m[:, None], d[:, None], o], axis=1), axis, to="invarying"
         )
         M = jnp.max(st[:, :, 0], axis=0)
-        f = _E(st[:, :, 0], M)  # (D, Q)
+        f = _E(st[:, :, 0], M)  # (R, Q)
         return (
             jnp.sum(st[:, :, 2:] * f[:, :, None], axis=0)
             / jnp.sum(st[:, :, 1] * f, axis=0)[:, None]

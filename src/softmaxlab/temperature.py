@@ -84,7 +84,8 @@ def mean_logit(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
 
     Here :math:`a(T) = \operatorname{softmax}(z/T)`. :math:`\mu` decreases
     strictly in :math:`T` (unless all logits are equal), from :math:`\hat z` as
-    :math:`T \to 0^+` to the plain mean :math:`\bar z = \frac1L \sum_k z_k` as :math:`T \to \infty`.
+    :math:`T \to 0^+` to the plain mean
+    :math:`\operatorname{mean}(z) = \frac1L \sum_k z_k` as :math:`T \to \infty`.
 
     Parameters
     ----------
@@ -331,11 +332,11 @@ def peak_temperature(z: ArrayLike, j: int) -> float:
     r"""The temperature at which :math:`a_j(T) = \operatorname{softmax}(z/T)_j` is largest.
 
     By the monotonicity criterion of the practice chapter, with
-    :math:`\bar z` the plain mean of the logits:
+    :math:`\operatorname{mean}(z)` the plain mean of the logits:
 
     * ``0.0`` if :math:`z_j = \hat z` (a largest logit: :math:`a_j` decreases
       in :math:`T`, its supremum is the limit :math:`T \to 0^+`);
-    * ``inf`` if :math:`z_j \le \bar z` (:math:`a_j` increases towards
+    * ``inf`` if :math:`z_j \le \operatorname{mean}(z)` (:math:`a_j` increases towards
       :math:`1/L`);
     * otherwise the unique :math:`T^\ast > 0` with :math:`\mu(T^\ast) = z_j`,
       found by bisection on :math:`\log T` to a relative width of
