@@ -90,8 +90,10 @@ test-reduced-isa: $(STAMP)  ## strict nbval on every chapter with NumPy at x86-6
 		$(REDUCED_ISA) $(BIN)/python -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile chapters $(NBVAL); fi
 
 # Unit, property and doctests: well under a minute, no notebooks, no browser.
-test-unit: $(STAMP)  ## unit, property and doctests only (no notebooks, no browser)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests src/softmaxlab \
+# The quick loop: tests marked slow (JAX programs compiled for 4 devices, a
+# whole mini-book built) are left to `make test`, which runs every test.
+test-unit: $(STAMP)  ## unit, property and doctests only (no notebooks, no browser, no slow tests)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests src/softmaxlab -m "not slow" \
 		--deselect tests/test_browser.py --deselect tests/test_nbval_is_strict.py
 
 # JupyterLab on the chapters. Root in a container (a learner's docker run)

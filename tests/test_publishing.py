@@ -131,6 +131,7 @@ def mini_build(tmp_path: Path, home: str | None) -> str:
     return (out / "chapters" / "one.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_build_with_a_home_links_to_it(tmp_path):
     with_home = mini_build(tmp_path / "a", HOME)
     assert f'href="{HOME}"' in with_home  # the repository button

@@ -78,6 +78,7 @@ def test_every_device_holds_the_same_state_bit_for_bit(meshes, method):
     np.testing.assert_allclose(np.asarray(s.d[0]), ref.d, rtol=RTOL, atol=0)
 
 
+@pytest.mark.slow
 def test_all_minus_inf_row_gives_minus_inf_and_nan(meshes):
     z = np.full((1, 8), -np.inf)
     assert np.asarray(sl.sharded_logsumexp(z, meshes[4]))[0] == -np.inf
@@ -107,6 +108,7 @@ def test_a_planted_error_is_caught(meshes):
 # --------------------------------------------------------------- gradients
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EDGE))
 @pytest.mark.parametrize("method", ["two-collective", "gather-states"])
 def test_gradient_of_sharded_lse_is_softmax(meshes, name, method):
@@ -129,6 +131,7 @@ def test_pmax_without_stop_gradient_has_no_derivative(meshes):
         jax.grad(f)(jnp.arange(8.0))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("gradient", ["formula", "autodiff"])
 @pytest.mark.parametrize("name", list(EDGE))
 def test_cross_entropy_value_and_gradient(meshes, gradient, name):
@@ -146,6 +149,7 @@ def test_cross_entropy_value_and_gradient(meshes, gradient, name):
     np.testing.assert_allclose(g, sl.softmax(z) - np.eye(z.shape[1])[y], rtol=RTOL, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_cross_entropy_weighted_cotangent(meshes):
     z, y, w = rows(7, (3, 16)), np.array([0, 9, 15]), np.array([0.5, -2.0, 3.0])
     for gradient in ("formula", "autodiff"):
@@ -164,6 +168,7 @@ def attention_reference(q, k, v, mask):
     return jax.nn.softmax(s, axis=-1) @ v
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["two-collective", "gather-states"])
 @pytest.mark.parametrize("D", [1, 2, 4])
 def test_split_k_attention_values_and_gradients(meshes, method, D):
@@ -208,6 +213,7 @@ def test_count_collectives_reads_both_texts():
     assert sum(sl.count_collectives("%r = f64[] add(%x, %y)").values()) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["lowered", "compiled"])
 def test_collective_counts_of_the_programs(meshes, stage):
     mesh, z = meshes[4], rows(9)
