@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, logits, normalize_axis, same_shape
+from ._validation import as_float_array, logits, same_shape
 from .numerics import _split_sum, _two_sum, softmax
 
 __all__ = [
@@ -111,7 +111,6 @@ def softmax_jacobian(
 def _product(z: ArrayLike, w: ArrayLike, wname: str, axis: int) -> NDArray[np.floating[Any]]:
     arr, ax = logits(z, axis)
     vec = as_float_array(w, wname)
-    normalize_axis(axis, vec.ndim)
     same_shape(arr, vec, "z", wname)
     dtype = np.result_type(arr.dtype, vec.dtype)
     a = softmax(arr.astype(dtype, copy=False), axis=ax)
