@@ -322,8 +322,9 @@ def chunked_bound(
 
     .. math::
 
-        0.5 + (\mathrm{EXP\_REL} + 2) + (\mathrm{EXP\_REL} + 1) + (b - 1)
-        + h\,(\mathrm{EXP\_REL} + 3) \text{ ulp}.
+        0.5 + (\mathrm{EXP\_REL} + 2) + (\mathrm{EXP\_REL} + 1)
+
+        + (b - 1) + h\,(\mathrm{EXP\_REL} + 3) \text{ ulp}.
 
     ``chunk_size = 1`` with ``height = L - 1`` is at most :func:`online_bound`
     (the stream is the left fold of one-logit chunks). For float16/float32

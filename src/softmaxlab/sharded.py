@@ -390,7 +390,8 @@ def sharded_logsumexp(z: ArrayLike, mesh: Mesh, *, method: str = "two-collective
 
     .. math::
 
-        \operatorname{LSE}(z) = M + \log d, \qquad
+        \operatorname{LSE}(z) = M + \log d,
+
         (M, d) = \bigoplus_{r} \Big(m_r,\; \sum_{i \in r} e^{z_i - m_r}\Big),
         \qquad m_r = \max_{i \in r} z_i.
 
