@@ -20,7 +20,11 @@ built book, served on 127.0.0.1, and checks what a reader meets:
 - the page's title and description hold no raw TeX, and the search page's
   results (titles and snippets) hold none either;
 - there is one header (the theme's empty second bar takes no room) and Ctrl+K
-  opens the search dialog.
+  opens the search dialog;
+- the smallest text in every figure (``plotting.SMALLEST_TEXT_PT``, scaled by
+  the PNG's resolution and the size the page shows it at) is at least the
+  body's small print (the code and output text) at 1280 px, and at least
+  ``PHONE_FIGURE_TEXT_PX`` on a 400 px phone.
 
 A full-page screenshot of every page, light and dark, goes to
 ``_build/screenshots/`` (next to the ``html`` directory) for a person to look at.
@@ -81,6 +85,12 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 900}
 # A phone: the page may not scroll sideways (a wide formula may, in its own box).
 PHONE = {"width": 400, "height": 900}
+#: The least figure text on a phone, in CSS px. A figure no wider than the
+#: column shrinks with it, from 672 to 352 px, so text of SMALLEST_TEXT_PT
+#: (12 pt, at 100 px an inch in the column) is 12 * 100/72 * 352/672 = 8.7 px
+#: there; a figure made wider than the column, or at a lower resolution than
+#: it is shown, falls below this.
+PHONE_FIGURE_TEXT_PX = 8.5
 TIMEOUT_MS = 30_000
 # Pages are checked by this many browsers at once (each in its own thread).
 WORKERS = int(os.environ.get("BOOK_BROWSER_WORKERS") or min(2, os.cpu_count() or 1))
@@ -204,6 +214,62 @@ IMAGE_REPORT = """async () => {
     width: img.naturalWidth,
   }));
 }"""
+
+# Figures: the notebooks' PNG outputs, with the width the page shows them at.
+FIGURE_REPORT = """() => {
+  const pre = document.querySelector('div.cell_output pre, div.highlight pre');
+  return {
+    smallPrint: pre ? parseFloat(getComputedStyle(pre).fontSize) : null,
+    figures: [...document.querySelectorAll('div.cell_output img')].map(img => ({
+      src: img.getAttribute('src'), shown: img.getBoundingClientRect().width,
+      natural: img.naturalWidth,
+    })),
+  };
+}"""
+
+
+def _png_dpi(path: Path) -> float | None:
+    """The resolution a PNG declares (its pHYs chunk), in pixels an inch, or None."""
+    data = path.read_bytes()
+    at = 8  # after the signature
+    while at + 8 <= len(data):
+        size = int.from_bytes(data[at : at + 4], "big")
+        kind = data[at + 4 : at + 8]
+        if kind == b"pHYs":
+            per_metre, unit = int.from_bytes(data[at + 8 : at + 12], "big"), data[at + 16]
+            return per_metre * 0.0254 if unit == 1 else None
+        if kind == b"IDAT":
+            return None
+        at += 12 + size
+    return None
+
+
+def _figure_text(
+    page_path: str, report: dict[str, Any], least: float | None, width: str
+) -> list[str]:
+    """Figures whose smallest text is shown below ``least`` CSS px (None: the small print)."""
+    from softmaxlab.plotting import SMALLEST_TEXT_PT
+
+    if least is None:  # the page's small print: its code and output text
+        least = float(report["smallPrint"] or 13.0)
+    problems = []
+    for fig in report["figures"]:
+        if not fig["src"].endswith(".png") or fig["natural"] <= 0:
+            continue
+        file = (HTML_DIR / posixpath.dirname(page_path) / fig["src"]).resolve()
+        dpi = _png_dpi(file)
+        if dpi is None:
+            problems.append(f"figure {fig['src']} declares no resolution (no pHYs chunk)")
+            continue
+        px = SMALLEST_TEXT_PT * dpi / 72 * fig["shown"] / fig["natural"]
+        if px < least:
+            problems.append(
+                f"at {width} the smallest text of figure {fig['src']} is {px:.1f} CSS px, below "
+                f"{least:.1f} px ({fig['natural']} px at {dpi:.0f} dpi shown {fig['shown']:.0f} "
+                "px wide)"
+            )
+    return problems
+
 
 HEAD_REPORT = """async () => {
   const icons = [];
@@ -509,10 +575,16 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
         problems += _sideways(
             page.evaluate(SIDEWAYS_REPORT), f"{VIEWPORT['width']} px", boxes_too=True
         )
+        wide = f"{VIEWPORT['width']} px"
+        problems += _figure_text(page_path, page.evaluate(FIGURE_REPORT), None, wide)
         page.set_viewport_size(PHONE)
         page.wait_for_timeout(200)  # MathJax re-measures its line breaks on resize
         problems += _sideways(
             page.evaluate(SIDEWAYS_REPORT), f"{PHONE['width']} px", boxes_too=False
+        )
+        phone = f"{PHONE['width']} px"
+        problems += _figure_text(
+            page_path, page.evaluate(FIGURE_REPORT), PHONE_FIGURE_TEXT_PX, phone
         )
         page.set_viewport_size(VIEWPORT)
         t = result.lap("sideways", t)

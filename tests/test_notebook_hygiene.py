@@ -135,6 +135,35 @@ def test_figures_have_alt_text(path):
             )
 
 
+#: What sets a size of text in matplotlib: a keyword, an rc key or a font property.
+FONT_SIZE = re.compile(r"\b(fontsize|labelsize|titlesize|font\.size|prop\s*=|set_size\()")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_figures_take_their_text_size_from_the_book_style(path):
+    """No chapter sets a font size: every figure's text is at least plotting.SMALLEST_TEXT_PT."""
+    for i, cell in enumerate(code_cells(load(path))):
+        for line in "".join(cell["source"]).splitlines():
+            code = line.split("#", 1)[0]
+            assert not FONT_SIZE.search(code), (
+                f"{path.name}, code cell {i + 1} sets a text size ({line.strip()!r}); "
+                "the book's style (plotting.BOOK_STYLE) sets them all"
+            )
+
+
+def test_the_font_size_rule_catches_what_it_should():
+    caught = [
+        'ax.text(0, 0, "a", fontsize=8)',
+        "ax.tick_params(labelsize=9)",
+        'plt.rcParams["font.size"] = 8',
+        "ax.legend(prop={'size': 8})",
+        "t.set_size(8)",
+    ]
+    for code in caught:
+        assert FONT_SIZE.search(code), code
+    assert not FONT_SIZE.search("rng.normal(size=z.size)")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_ignored_outputs_are_tagged_and_followed_by_a_compared_cell(path):
     cells = code_cells(load(path))

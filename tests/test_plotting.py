@@ -7,9 +7,14 @@ import sys
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
 
+import softmaxlab as sl
 from softmaxlab import plotting
+from softmaxlab.interactive import coordinate_small_multiples, plot_coordinate_view
 
 
 def test_style_applies_palette_and_sizes() -> None:
@@ -19,17 +24,52 @@ def test_style_applies_palette_and_sizes() -> None:
     assert mpl.rcParams["figure.figsize"] == [plotting.COLUMN_WIDTH, 4.2]
     assert pytest.approx(672) == plotting.COLUMN_WIDTH * 100
     assert mpl.rcParams["figure.dpi"] == 200
-    # No text smaller than 10 pt (about 14 CSS px at 100 px an inch).
+    # No text smaller than the book's smallest size (12 pt: about 17 CSS px in
+    # the column, 9 px on a 400 px phone).
+    assert plotting.SMALLEST_TEXT_PT >= 12
     for key in (
         "font.size",
+        "axes.titlesize",
         "axes.labelsize",
         "xtick.labelsize",
         "ytick.labelsize",
         "legend.fontsize",
     ):
-        assert mpl.font_manager.FontProperties(size=mpl.rcParams[key]).get_size_in_points() >= 10, (
-            key
-        )
+        size = mpl.font_manager.FontProperties(size=mpl.rcParams[key]).get_size_in_points()
+        assert size >= plotting.SMALLEST_TEXT_PT, key
+
+
+def _smallest_text(fig: Figure) -> float:
+    """The smallest size in points of any visible text the figure draws."""
+    fig.canvas.draw()
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text()]
+    assert sizes, "the figure draws no text"
+    return min(sizes)
+
+
+def test_the_helpers_figures_have_no_small_text() -> None:
+    """Bar numbers, heatmap cells, ticks and legends of the helpers' figures."""
+    plotting.use_book_style()
+    z = np.array([1.0, 2.0, 0.5])
+    figures = [
+        sl.jacobian_heatmap(sl.softmax_jacobian(z)),
+        plot_coordinate_view(z, 1, 2.5),
+        coordinate_small_multiples(z, 0, [-1.0, 0.0, 1.0]),
+    ]
+    fig, ax = plotting.new_figure()
+    ax.plot([0, 1], [0, 1], label="a line")
+    ax.legend()
+    ax.set_title("a title")
+    figures.append(fig)
+    try:
+        for fig in figures:
+            assert _smallest_text(fig) >= plotting.SMALLEST_TEXT_PT
+        # The check can fail: a cell number at 10 pt is caught.
+        figures[0].axes[0].texts[0].set_fontsize(10)
+        assert _smallest_text(figures[0]) == 10
+    finally:
+        for fig in figures:
+            plt.close(fig)
 
 
 def test_one_colour_per_method() -> None:

@@ -78,8 +78,6 @@ def jacobian_heatmap(J: ArrayLike, *, fmt: str = "{:+.3f}", dark: float = 0.6) -
         raise ValueError(f"dark must be a number in [0, 1], got {dark!r}")
     L = M.shape[0]
     vmax = float(np.max(np.abs(M))) or 1.0
-    # 6.4 in wide with no text below 10 pt: shown 370 px wide on a phone, the
-    # smallest text is still 8 px (10 pt >= 1.56 x 6.4 in).
     fig, ax = new_figure(width=6.4, height=5.0)
     im = ax.imshow(M, cmap="RdBu_r", vmin=-vmax, vmax=vmax)
     for j in range(L):
@@ -91,7 +89,6 @@ def jacobian_heatmap(J: ArrayLike, *, fmt: str = "{:+.3f}", dark: float = 0.6) -
                 fmt.format(M[j, i]),
                 ha="center",
                 va="center",
-                fontsize=10,
                 color="white" if white else "black",
             )
     ax.set_xticks(range(L), [str(i + 1) for i in range(L)])

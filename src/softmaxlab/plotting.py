@@ -2,10 +2,13 @@
 
 Figures are drawn for the page they are shown on: 6.72 inches wide at 100
 pixels an inch is the 672 CSS pixels of the book's text column, so a point of
-text in a figure is the same size as in the page around it (tick labels and
-legends at 10 pt are about 14 CSS px, the body's small print). They are
-rendered at 200 pixels an inch, twice the column, so that they stay sharp on
-high-density screens.
+text in a figure is the same size as in the page around it. No text is smaller
+than :data:`SMALLEST_TEXT_PT` (12 pt): about 17 CSS px in the 672 px column,
+a little above the body's 16 px, so that on a phone, where the column is
+352 px and the figure shrinks with it, the smallest text is still about 9 CSS
+px, and a pinch of the screen brings it to body size. They are rendered at 200
+pixels an inch, twice the column, so that they stay sharp on high-density
+screens and when zoomed.
 
 The palette is Okabe and Ito's colour-blind-safe set, and each method the book
 compares has one colour of it everywhere (:data:`METHOD_COLORS`). Figures have a
@@ -26,7 +29,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
-__all__ = ["BOOK_STYLE", "COLUMN_WIDTH", "METHOD_COLORS", "PALETTE", "new_figure", "use_book_style"]
+__all__ = [
+    "BOOK_STYLE",
+    "COLUMN_WIDTH",
+    "METHOD_COLORS",
+    "PALETTE",
+    "SMALLEST_TEXT_PT",
+    "new_figure",
+    "use_book_style",
+]
 
 #: Okabe & Ito (2008): distinguishable under the common colour-vision deficiencies.
 PALETTE = (
@@ -57,6 +68,10 @@ METHOD_COLORS: dict[str, str] = {
 #: Width in inches of a figure that fills the text column (672 CSS px).
 COLUMN_WIDTH = 6.72
 
+#: The smallest text in any figure of the book, in points: tick labels,
+#: legends and the numbers written on bars and heatmap cells.
+SMALLEST_TEXT_PT = 12.0
+
 #: Matplotlib settings shared by every figure.
 BOOK_STYLE: dict[RcKeyType, Any] = {
     "figure.figsize": (COLUMN_WIDTH, 4.2),
@@ -67,12 +82,12 @@ BOOK_STYLE: dict[RcKeyType, Any] = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",
     "savefig.facecolor": "white",
-    "font.size": 11,
-    "axes.titlesize": 12,
-    "axes.labelsize": 11,
-    "xtick.labelsize": 10,
-    "ytick.labelsize": 10,
-    "legend.fontsize": 10,
+    "font.size": SMALLEST_TEXT_PT,
+    "axes.titlesize": 13,
+    "axes.labelsize": SMALLEST_TEXT_PT,
+    "xtick.labelsize": SMALLEST_TEXT_PT,
+    "ytick.labelsize": SMALLEST_TEXT_PT,
+    "legend.fontsize": SMALLEST_TEXT_PT,
     "legend.frameon": True,
     "legend.framealpha": 0.9,
     "legend.edgecolor": "none",
