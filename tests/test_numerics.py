@@ -377,6 +377,32 @@ def test_blocking_changes_no_result(monkeypatch, f, dtype, block, shape, axis):
     np.testing.assert_array_equal(f(z, axis=axis), whole)
 
 
+def test_a_row_that_needs_twosum_in_a_fast2sum_block():
+    # A block uses one Fast2Sum for the exact error of z - zhat when three rows
+    # in four allow it, and redoes the others with TwoSum
+    # (numerics._block_kind). Here 39 rows allow Fast2Sum(-zhat, z) (zhat > 0
+    # and every z above -2^k, zhat = f 2^k) and row 17 does not (zhat = 0.6,
+    # entries in (-3, -1)): Fast2Sum's error is wrong for most of its entries,
+    # so the row must come out as it does alone, where it gets TwoSum.
+    from softmaxlab import numerics
+
+    rng = np.random.default_rng(11)
+    z = rng.uniform(0.5, 0.9, size=(40, 300))
+    z[17] = rng.uniform(-3.0, -1.0, size=300)
+    z[17, 0] = 0.6
+    m = z.max(axis=1, keepdims=True)
+    kinds = numerics._fast_kinds(z, m)
+    assert kinds[17] == 0 and np.all(np.delete(kinds, 17) == 2)
+    kind, redo = numerics._block_kind(kinds)
+    assert kind == 2 and redo.tolist() == [17]
+    # Fast2Sum in the wrong order is inexact here: the check below can fail.
+    d = z[17] - m[17]
+    assert np.any(z[17] - (d + m[17]) != numerics._two_sum(-m[17], z[17])[1])
+    for f in (sl.softmax, sl.log_softmax):
+        np.testing.assert_array_equal(f(z)[17], f(z[17]))
+    assert sl.logsumexp(z)[17] == sl.logsumexp(z[17])
+
+
 def test_long_rows_are_chunked_bit_for_bit_the_same_row_by_row(monkeypatch):
     # Rows longer than a chunk are summed chunk by chunk; a batch of such rows
     # gives each row exactly what it gives alone.

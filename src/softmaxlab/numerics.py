@@ -204,6 +204,29 @@ def _fast_kinds(x: np.ndarray, m: np.ndarray) -> np.ndarray:
     return kinds
 
 
+def _block_kind(kinds: np.ndarray) -> tuple[int, np.ndarray]:
+    """How a row block finds the errors of ``x - m``: one kind for the block, and rows to redo.
+
+    A block whose rows all have one kind uses it. Otherwise, when at least
+    three rows in four share a Fast2Sum kind (1 or 2), the block uses that
+    kind and the other rows are redone with TwoSum (``redo``, their indices):
+    a few rows of large negative logits no longer cost the whole block the
+    six-operation TwoSum. Else the block uses TwoSum. Every kind gives the
+    exact error, so the choice changes no result, bit for bit.
+    """
+    counts = np.bincount(kinds, minlength=4)
+    first = int(kinds[0])
+    if counts[first] == kinds.size:
+        return first, _NO_ROWS
+    fast = 1 + int(np.argmax(counts[1:3]))
+    if 4 * counts[fast] >= 3 * kinds.size:
+        return fast, np.flatnonzero(kinds != fast)
+    return 0, _NO_ROWS
+
+
+_NO_ROWS = np.empty(0, dtype=np.intp)
+
+
 def _block_sums_wide(
     x: np.ndarray,
     m: np.ndarray,
@@ -248,7 +271,7 @@ def _block_sums_wide(
     cols = min(length, _COLS)
     bits = int(cols).bit_length() + 1
     neg_m = -m
-    kind = int(kinds[0]) if np.all(kinds == kinds[0]) else 0
+    kind, redo = _block_kind(kinds)
     hi = np.zeros((rows, 1))
     lo = np.zeros((rows, 1))
     small = np.zeros((rows, 1))
@@ -263,6 +286,13 @@ def _block_sums_wide(
         nm = neg_m if full_neg_m is None else full_neg_m[:, : c1 - c0]
         dd = None if d_out is None else d_out[:, c0:c1]
         t = _terms(x[:, c0:c1], nm, bufs[:2], into, kind, dd)
+        if redo.size:  # the few rows the block's Fast2Sum does not fit: TwoSum
+            w = c1 - c0
+            t_r, d_r = np.empty((redo.size, w)), None if dd is None else np.empty((redo.size, w))
+            scratch = [np.empty((redo.size, w)) for _ in range(2)]
+            t[redo] = _terms(x[redo, c0:c1], neg_m[redo], scratch, t_r, 0, d_r)
+            if dd is not None:
+                dd[redo] = d_r
         if cols == length:
             at: tuple[np.ndarray, np.ndarray] = (_arange(rows), kstar)
         else:
