@@ -75,7 +75,7 @@ def test_the_helpers_figures_have_no_small_text() -> None:
 def test_one_colour_per_method() -> None:
     colours = list(plotting.METHOD_COLORS.values())
     assert len(set(colours)) == len(colours)
-    assert set(colours) <= set(plotting.PALETTE)
+    assert set(colours) <= set(plotting.PALETTE) | {plotting.GREY}
     assert plotting.METHOD_COLORS["softmaxlab"] == plotting.PALETTE[0]
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BOOK_STYLE",
     "COLUMN_WIDTH",
+    "GREY",
     "METHOD_COLORS",
     "PALETTE",
     "SMALLEST_TEXT_PT",
@@ -51,10 +52,14 @@ PALETTE = (
     "#F0E442",  # yellow (use last: low contrast on white)
 )
 
+#: A neutral grey, outside the palette's eight: for a method that is neither
+#: ours nor a baseline (exp(z - LSE) in chapter 5).
+GREY = "#737373"
+
 #: One colour per method, the same in every figure of the book: softmaxlab
 #: blue, the naive formula vermillion, the plain shifted formula green, JAX
-#: purple, the online (one-pass) normaliser orange, SciPy sky blue, and the
-#: exact reference black.
+#: purple, the online (one-pass) normaliser orange, SciPy sky blue, the exact
+#: reference black, and the division-free exp(z - LSE) grey.
 METHOD_COLORS: dict[str, str] = {
     "softmaxlab": PALETTE[0],
     "naive": PALETTE[1],
@@ -63,6 +68,7 @@ METHOD_COLORS: dict[str, str] = {
     "online": PALETTE[4],
     "scipy": PALETTE[5],
     "exact": PALETTE[6],
+    "exp_lse": GREY,
 }
 
 #: Width in inches of a figure that fills the text column (672 CSS px).
