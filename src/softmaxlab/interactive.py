@@ -384,4 +384,11 @@ def coordinate_explorer(z: ArrayLike, j: int, *, span: float = 4.0, step: float 
         image.value = _png(plot_coordinate_view(x, jj, float(change["new"]), span=s))
 
     slider.observe(redraw, names="value")
-    return widgets.VBox([slider, image])
+
+    class Explorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets ships no type hints
+        """The slider above the image; a one-line text form where widgets cannot show."""
+
+        def __repr__(self) -> str:
+            return f"coordinate explorer of z_{jj + 1} (needs a running kernel)"
+
+    return Explorer([slider, image])

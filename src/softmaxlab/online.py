@@ -496,8 +496,9 @@ def chunk_states(
 ) -> list[OnlineState]:
     r"""The states of consecutive chunks of the logits, each computed on its own.
 
-    Chunk :math:`c` holds entries :math:`cB, \dots, \min(cB + B, L) - 1` of
-    ``axis`` (:math:`B` = ``chunk_size``; the last chunk may be shorter). Its
+    With :math:`n_{\mathrm{blk}}` = ``chunk_size``, chunk :math:`c` holds entries
+    :math:`c n_{\mathrm{blk}}, \dots, \min((c + 1) n_{\mathrm{blk}}, L) - 1` of
+    ``axis`` (the last chunk may be shorter). Its
     state is :math:`(\max_{k \in c} z_k, \sum_{k \in c} e^{z_k - \max_{k \in c} z_k})`,
     computed in three passes over the chunk, as a kernel does in fast memory.
 
@@ -515,7 +516,8 @@ def chunk_states(
     Returns
     -------
     list of OnlineState
-        :math:`\lceil L / B \rceil` states, each of shape ``z.shape`` without ``axis``.
+        :math:`\lceil L / n_{\mathrm{blk}} \rceil` states, each of shape ``z.shape``
+        without ``axis``.
 
     Raises
     ------
