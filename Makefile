@@ -56,6 +56,11 @@ book: $(BOOK_STAMP)  ## build the HTML book into _build/html (warnings are error
 # when it is there (_ext/book_home.py), and `make pdf` prints a new one.
 $(BOOK_STAMP): $(STAMP) $(BOOK_SOURCES)
 	rm -f $(PDF)
+	@# Sphinx copies _static/ and reruns _ext/ only when some page is out of
+	@# date: after a change there alone it reports "no targets are out of
+	@# date" and the site keeps the old CSS. Such a change rebuilds everything.
+	@if [ -f $@ ] && [ -n "$$(find _static _ext -type f -newer $@)" ]; then \
+		echo "_static/ or _ext/ changed: rebuilding every page"; rm -rf $(BUILD_ROOT)/_build/.doctrees; fi
 	@# A failed build forgets what it read: Sphinx would otherwise not read
 	@# (nor warn about) those pages again, and a second `make book` would pass.
 	$(BIN)/jupyter-book build . --path-output $(BUILD_ROOT) -W -n --keep-going \

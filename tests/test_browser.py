@@ -16,7 +16,8 @@ built book, served on 127.0.0.1, and checks what a reader meets:
 - every folded solution is folded when the page opens and opens on click;
 - nothing scrolls sideways: at 1280 x 900 no element of the page (every
   solution opened) scrolls horizontally, nor does the page; at 400 px wide (a
-  phone) the page does not, though wide display math may scroll in its own box;
+  phone) the page does not, though wide display math may scroll in its own box,
+  and a formula's number does not sit beside it and narrow it;
 - the page's title and description hold no raw TeX, and the search page's
   results (titles and snippets) hold none either;
 - there is one header (the theme's empty second bar takes no room) and Ctrl+K
@@ -214,6 +215,13 @@ IMAGE_REPORT = """async () => {
     width: img.naturalWidth,
   }));
 }"""
+
+# Numbered display formulas: the width of the formula and of its box.
+NUMBERED_FORMULAS = """() => [...document.querySelectorAll('div.math')].filter(
+  d => d.querySelector(':scope > span.eqno') && d.querySelector('mjx-container')).map(d => ({
+    id: d.id, box: Math.round(d.clientWidth),
+    formula: Math.round(d.querySelector('mjx-container').clientWidth),
+  }))"""
 
 # Figures: the notebooks' PNG outputs, with the width the page shows them at.
 FIGURE_REPORT = """() => {
@@ -583,6 +591,12 @@ def check_page(context: Any, axe: Any, site: str, page_path: str) -> PageResult:
             page.evaluate(SIDEWAYS_REPORT), f"{PHONE['width']} px", boxes_too=False
         )
         phone = f"{PHONE['width']} px"
+        problems += [
+            f"at {phone} the number of formula {eq['id']} sits beside it and narrows it to "
+            f"{eq['formula']} of {eq['box']} px (_static/book.css stacks them on a phone)"
+            for eq in page.evaluate(NUMBERED_FORMULAS)
+            if eq["formula"] < 0.9 * eq["box"]
+        ]
         problems += _figure_text(
             page_path, page.evaluate(FIGURE_REPORT), PHONE_FIGURE_TEXT_PX, phone
         )
