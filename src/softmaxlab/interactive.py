@@ -142,7 +142,7 @@ def _draw_bars(
             f"{a[i]:.2f}",
             (k[i], max(a[i], a0[i]) if show_reference else a[i]),
             textcoords="offset points",
-            xytext=(0, 2),
+            xytext=(0, 3),
             ha="center",
             fontsize=SMALLEST_TEXT_PT,
         )
