@@ -220,7 +220,7 @@ Q1, K1, V1 = np.zeros((2, 3)), np.zeros((4, 3)), np.zeros((4, 2))
         (
             lambda: sl.attention_forward(Q1, K1, V1, scale=0.0),
             ValueError,
-            "scale must be finite and positive",
+            "scale must be a finite positive number",
         ),
         (
             lambda: sl.attention_forward(Q1, K1, V1, scale="1"),

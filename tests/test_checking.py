@@ -146,7 +146,7 @@ def test_finite_differences_bad_input():
         ValueError, match=r"z must be a non-empty vector of shape \(L,\), got shape \(2, 2\)"
     ):
         sl.finite_difference_jacobian(sl.softmax, np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"step must be positive, got 0\.0"):
+    with pytest.raises(ValueError, match=r"step must be a finite positive number, got 0\.0"):
         sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step=0.0)
 
 

@@ -153,7 +153,11 @@ def test_plot_coordinate_view_widens_range_to_include_value():
     [
         ({"value": "1"}, TypeError, r"value must be a real number, got str '1'"),
         ({"value": np.inf}, ValueError, r"value must be finite, got inf"),
-        ({"value": 0.0, "span": 0.0}, ValueError, r"span must be positive, got 0\.0"),
+        (
+            {"value": 0.0, "span": 0.0},
+            ValueError,
+            r"span must be a finite positive number, got 0\.0",
+        ),
         ({"value": 0.0, "span": None}, TypeError, r"span must be a real number, got NoneType None"),
     ],
 )
@@ -222,7 +226,7 @@ def test_explorer_works_for_one_logit(capfd):
 @pytest.mark.parametrize(
     ("kwargs", "exc", "message"),
     [
-        ({"span": -1.0}, ValueError, r"span must be positive, got -1\.0"),
+        ({"span": -1.0}, ValueError, r"span must be a finite positive number, got -1\.0"),
         ({"step": 0.0}, ValueError, r"step must be in \(0, span\] = \(0, 4\.0\], got 0\.0"),
         ({"step": 5.0}, ValueError, r"step must be in \(0, span\]"),
         ({"step": "0.1"}, TypeError, r"step must be a real number, got str '0\.1'"),

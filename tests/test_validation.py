@@ -302,6 +302,72 @@ def test_finite_real(call, error, message):
         call()
 
 
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: v.finite_real(0.0, "T", positive=True),
+            ValueError,
+            r"^T must be a finite positive number, got 0\.0$",
+        ),
+        (
+            lambda: v.finite_real(-2, "T", positive=True),
+            ValueError,
+            r"^T must be a finite positive number, got -2\.0$",
+        ),
+        (
+            lambda: v.finite_real(np.inf, "T", positive=True),
+            ValueError,
+            r"^T must be a finite positive number, got inf$",
+        ),
+        (
+            lambda: v.finite_real("1", "T", positive=True),
+            TypeError,
+            r"^T must be a real number, got str '1'$",
+        ),
+        # The rule as the public functions apply it, one message each.
+        (
+            lambda: sl.mean_logit([1.0, 0.0], 0.0),
+            ValueError,
+            r"^T must be a finite positive number, got 0\.0$",
+        ),
+        (
+            lambda: sl.free_energy([1.0], np.nan),
+            ValueError,
+            r"^T must be a finite positive number, got nan$",
+        ),
+        (
+            lambda: sl.attention_forward(np.ones(2), np.ones((3, 2)), np.ones((3, 1)), scale=-1.0),
+            ValueError,
+            r"^scale must be a finite positive number, got -1\.0$",
+        ),
+        (
+            lambda: sl.attention_forward(np.ones(2), np.ones((3, 2)), np.ones((3, 1)), scale="big"),
+            TypeError,
+            r"^scale must be a real number, got str 'big'$",
+        ),
+        (
+            lambda: sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step=0.0),
+            ValueError,
+            r"^step must be a finite positive number, got 0\.0$",
+        ),
+        (
+            lambda: sl.finite_difference_jacobian(sl.softmax, [0.0, 1.0], step="h"),
+            TypeError,
+            r"^step must be a real number, got str 'h'$",
+        ),
+        (
+            lambda: sl.coordinate_small_multiples([0.0, 1.0], 0, [0.5], panel_width=0.0),
+            ValueError,
+            r"^panel_width must be a finite positive number, got 0\.0$",
+        ),
+    ],
+)
+def test_finite_positive_real(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
 def test_finite_real_returns_a_float():
     assert v.finite_real(np.float32(0.5), "T") == 0.5
     assert type(v.finite_real(2, "T")) is float

@@ -187,14 +187,18 @@ def index(value: object, n: int, name: str = "j", *, from_end: bool = True) -> i
     return out % n
 
 
-def finite_real(value: object, name: str) -> float:
-    """Return ``value`` as a finite float.
+def finite_real(value: object, name: str, *, positive: bool = False) -> float:
+    """Return ``value`` as a finite float; with ``positive=True``, a finite float above 0.
 
-    ``TypeError`` if it is not a real number, ``ValueError`` if it is not finite.
+    ``TypeError`` if it is not a real number; ``ValueError`` if it is not
+    finite, or (``positive``) not finite and above 0, with one message for
+    every refused value.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     out = float(value)
+    if positive and not (np.isfinite(out) and out > 0):
+        raise ValueError(f"{name} must be a finite positive number, got {out!r}")
     if not np.isfinite(out):
         raise ValueError(f"{name} must be finite, got {out!r}")
     return out

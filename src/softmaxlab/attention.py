@@ -26,13 +26,12 @@ every recomputed :math:`P_i` is exactly 0) and zero gradients.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array, integer, logits
+from ._validation import as_float_array, finite_real, integer, logits
 
 __all__ = ["attention_backward", "attention_forward", "masked_softmax"]
 
@@ -119,16 +118,10 @@ def masked_softmax(z: ArrayLike, mask: ArrayLike, axis: int = -1) -> NDArray[np.
 
 
 def _scale(scale: Any, n: int) -> float:
+    """``1/sqrt(n)`` for None, else ``scale`` as a finite positive float."""
     if scale is None:
         return 1.0 / math.sqrt(n)
-    if isinstance(scale, bool) or not isinstance(scale, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(
-            f"scale must be a real number or None, got {type(scale).__name__} {scale!r}"
-        )
-    scale = float(scale)
-    if not (math.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be finite and positive, got {scale!r}")
-    return scale
+    return finite_real(scale, "scale", positive=True)
 
 
 def _qkv(

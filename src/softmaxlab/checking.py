@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._validation import as_float_array
+from ._validation import as_float_array, finite_real
 from .ulps import ulp_error
 
 __all__ = ["LABEL_WIDTH", "check", "decade_bound", "finite_difference_jacobian", "flat"]
@@ -290,9 +290,9 @@ def finite_difference_jacobian(
     Raises
     ------
     TypeError
-        If ``f`` is not callable or ``z`` is not real-valued.
+        If ``f`` is not callable, ``z`` is not real-valued or ``step`` is not a real number.
     ValueError
-        If ``z`` is not one-dimensional or empty, or ``step`` is not positive.
+        If ``z`` is not one-dimensional or empty, or ``step`` is not finite and positive.
 
     Examples
     --------
@@ -307,9 +307,10 @@ def finite_difference_jacobian(
     x = as_float_array(z).astype(np.float64)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"z must be a non-empty vector of shape (L,), got shape {x.shape}")
-    h0 = np.finfo(np.float64).eps ** (1 / 3) if step is None else step
-    if not h0 > 0:
-        raise ValueError(f"step must be positive, got {step!r}")
+    if step is None:
+        h0 = float(np.finfo(np.float64).eps) ** (1 / 3)
+    else:
+        h0 = finite_real(step, "step", positive=True)
     columns = []
     for i in range(x.size):
         h = h0 * max(1.0, abs(x[i]))

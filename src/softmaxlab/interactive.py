@@ -199,9 +199,7 @@ def plot_coordinate_view(z: ArrayLike, j: int, value: float, *, span: float = 4.
     x = _vector(z)
     jj = index(j, x.size)
     t0 = finite_real(value, "value")
-    s = finite_real(span, "span")
-    if s <= 0:
-        raise ValueError(f"span must be positive, got {span!r}")
+    s = finite_real(span, "span", positive=True)
     lo, hi = min(x[jj] - s, t0), max(x[jj] + s, t0)
     grid = np.linspace(lo, hi, 241)
     curves = _outputs(x, jj, grid)
@@ -281,9 +279,7 @@ def coordinate_small_multiples(
     t = _values(values)
     if t.size > 8:
         raise ValueError(f"at most 8 panels fit on a page; got {t.size} values")
-    pw = finite_real(panel_width, "panel_width")
-    if pw <= 0:
-        raise ValueError(f"panel_width must be positive, got {panel_width!r}")
+    pw = finite_real(panel_width, "panel_width", positive=True)
     ncols = min(3, int(t.size))
     nrows = -(-int(t.size) // ncols)
     # ``panel_width`` inches a panel (2.3 by default); the book passes 6.4 / 3,
@@ -361,10 +357,8 @@ def coordinate_explorer(z: ArrayLike, j: int, *, span: float = 4.0, step: float 
 
     x = _vector(z)
     jj = index(j, x.size)
-    s = finite_real(span, "span")
+    s = finite_real(span, "span", positive=True)
     h = finite_real(step, "step")
-    if s <= 0:
-        raise ValueError(f"span must be positive, got {span!r}")
     if not 0 < h <= s:
         raise ValueError(f"step must be in (0, span] = (0, {s}], got {step!r}")
     slider = widgets.FloatSlider(

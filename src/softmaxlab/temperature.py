@@ -38,21 +38,6 @@ __all__ = [
 ]
 
 
-def _temperature(T: Any, name: str = "T") -> float:
-    """A positive finite temperature (or inverse temperature) as a float.
-
-    The type rule is :func:`_validation.finite_real`'s; the value rule is one
-    message for every refused value (not finite, zero or negative).
-    """
-    try:
-        t = finite_real(T, name)
-    except ValueError:
-        t = math.nan  # not finite: refused below, with the same message as T <= 0
-    if not t > 0:
-        raise ValueError(f"{name} must be a finite positive number, got {float(T)!r}")
-    return t
-
-
 def _finite_logits(z: Any) -> np.ndarray:
     arr, _ = logits(z, -1)
     if not np.all(np.isfinite(arr)):
@@ -113,7 +98,7 @@ def mean_logit(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
     1.000002
     """
     arr = _finite_logits(z)
-    T = _temperature(T)
+    T = finite_real(T, "T", positive=True)
     a = softmax(arr / T)
     top = np.max(arr, axis=-1, keepdims=True)
     return (top + _weighted_mean(a, arr - top))[..., 0]
@@ -150,7 +135,7 @@ def softmax_temperature_derivative(z: ArrayLike, T: float) -> NDArray[np.floatin
     True
     """
     arr = _finite_logits(z)
-    T = _temperature(T)
+    T = finite_real(T, "T", positive=True)
     a = softmax(arr / T)
     return -a * _deviation(a, arr) / (T * T)
 
@@ -188,7 +173,7 @@ def softmax_beta_derivative(z: ArrayLike, beta: float) -> NDArray[np.floating]:
     array([ 0.5, -0.5])
     """
     arr = _finite_logits(z)
-    beta = _temperature(beta, "beta")
+    beta = finite_real(beta, "beta", positive=True)
     a = softmax(beta * arr)
     return a * _deviation(a, arr)
 
@@ -240,7 +225,7 @@ def cross_entropy_temperature_derivative(
     same_shape(arr, target, "z", "y")
     if not np.all(np.isfinite(target)):
         raise ValueError("y must be finite (no inf or NaN): it holds the target weights")
-    T = _temperature(T)
+    T = finite_real(T, "T", positive=True)
     a = softmax(arr / T)
     # <y, z> - (sum y) <a, z> = <y, c> - (sum y) <a, c> for c = z - max z.
     c = arr - np.max(arr, axis=-1, keepdims=True)
@@ -281,7 +266,7 @@ def free_energy(z: ArrayLike, T: float) -> NDArray[np.floating]:
     True
     """
     arr = _finite_logits(z)
-    T = _temperature(T)
+    T = finite_real(T, "T", positive=True)
     return T * logsumexp(arr / T)
 
 
@@ -318,7 +303,7 @@ def softmax_entropy(z: ArrayLike, T: float = 1.0) -> NDArray[np.floating]:
     True
     """
     arr = _finite_logits(z)
-    T = _temperature(T)
+    T = finite_real(T, "T", positive=True)
     w = arr / T
     a = softmax(w)
     # Centre w at its maximum first: LSE(w) - <a, w> is shift invariant, and the
