@@ -125,7 +125,7 @@ def _draw_bars(
     ax: Axes, z: NDArray[np.float64], j: int, t: float, *, show_reference: bool = True
 ) -> None:
     """Bars of a(z_{j<-t}) on ``ax``, with a(z) as outlines."""
-    from .plotting import PALETTE, SMALLEST_TEXT_PT
+    from .plotting import PALETTE
 
     L = z.size
     a0 = _outputs(z, j, np.array([z[j]]))[0]
@@ -137,14 +137,13 @@ def _draw_bars(
         ax.bar(k, a0, fill=False, edgecolor=PALETTE[6], linestyle="--", linewidth=1.0, width=0.7)
     for i in range(L):
         # Above the bar or its outline, whichever is higher, so that the
-        # number never sits on the dashed line; at the book's smallest text size.
+        # number never sits on the dashed line (the style's size, SMALLEST_TEXT_PT).
         ax.annotate(
             f"{a[i]:.2f}",
             (k[i], max(a[i], a0[i]) if show_reference else a[i]),
             textcoords="offset points",
             xytext=(0, 3),
             ha="center",
-            fontsize=SMALLEST_TEXT_PT,
         )
     ax.set_xticks(k, [f"$a_{{{i + 1}}}$" for i in range(L)])
     ax.set_ylim(0.0, 1.12)
